@@ -1,0 +1,1 @@
+"""Regional demand forecasting (Prophet, XGBoost, ensembles, hierarchy). Engine: see issue 3."""

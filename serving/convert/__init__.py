@@ -1,0 +1,1 @@
+"""Protobuf <-> domain conversion, one module per service. Protobuf types stop here."""

@@ -1,0 +1,128 @@
+"""Building and running the gRPC server.
+
+``create_server(config)`` opens (and migrates) the store, registers every v1 service plus
+health and reflection, and binds; ``serve(config)`` runs it until SIGTERM/SIGINT and
+stops gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from serving.config import ServerConfig
+from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
+from serving.services.network import NetworkServicer
+from serving.services.scenarios import ScenarioServicer
+from serving.services.unimplemented import PENDING, unimplemented_servicer
+from serving.store.db import Database, open_database
+from serving.workers import CpuPool
+from turnwise.v1 import (
+    allocation_pb2_grpc,
+    forecasting_pb2_grpc,
+    jobs_pb2_grpc,
+    lead_routing_pb2_grpc,
+    network_pb2_grpc,
+    scenarios_pb2_grpc,
+)
+
+__all__ = ["SERVICE_NAMES", "Runtime", "create_server", "serve"]
+
+log = logging.getLogger("turnwise.server")
+
+SERVICE_NAMES = tuple(
+    f"turnwise.v1.{name}" for name in ("NetworkService", "ScenarioService", *PENDING)
+)
+
+
+@dataclass
+class Runtime:
+    """What a running server holds, for shutdown and for tests."""
+
+    config: ServerConfig
+    db: Database
+    cpu: CpuPool
+    health: health.aio.HealthServicer
+
+    async def close(self) -> None:
+        self.cpu.shutdown()
+        self.db.close()
+
+
+def create_server(
+    config: ServerConfig, db: Database | None = None
+) -> tuple[grpc.aio.Server, int, Runtime]:
+    """A bound, not yet started server; ``port`` is the bound port (config.port 0 = any).
+    Call it inside a running event loop."""
+    db = db or open_database(config.database_url)
+    interceptors: list[grpc.aio.ServerInterceptor] = [ObservabilityInterceptor()]
+    if config.auth_token:
+        interceptors.insert(0, AuthInterceptor(config.auth_token))
+    limit = config.max_message_mb * 1024 * 1024
+    server = grpc.aio.server(
+        interceptors=interceptors,
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    network_pb2_grpc.add_NetworkServiceServicer_to_server(NetworkServicer(db), server)
+    scenarios_pb2_grpc.add_ScenarioServiceServicer_to_server(ScenarioServicer(db), server)
+    forecasting_pb2_grpc.add_ForecastServiceServicer_to_server(
+        unimplemented_servicer("ForecastService"), server
+    )
+    allocation_pb2_grpc.add_AllocationServiceServicer_to_server(
+        unimplemented_servicer("AllocationService"), server
+    )
+    lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(
+        unimplemented_servicer("LeadRoutingService"), server
+    )
+    jobs_pb2_grpc.add_JobServiceServicer_to_server(unimplemented_servicer("JobService"), server)
+
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    if port == 0:
+        raise OSError(f"could not bind {config.host}:{config.port}")
+    runtime = Runtime(config=config, db=db, cpu=CpuPool(config.cpu_workers), health=health_servicer)
+    return server, port, runtime
+
+
+async def mark_serving(runtime: Runtime) -> None:
+    for name in ("", *SERVICE_NAMES):
+        await runtime.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+async def serve(
+    config: ServerConfig,
+    db: Database | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, then drain in-flight calls for ``grace_seconds``.
+    ``on_ready(port)`` is called once the server accepts calls."""
+    server, port, runtime = create_server(config, db)
+    await server.start()
+    await mark_serving(runtime)
+    log.info("listening", extra={"address": f"{config.host}:{port}"})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if on_ready is not None:
+        on_ready(port)
+    await stop.wait()
+    log.info("shutting down", extra={"grace_seconds": config.grace_seconds})
+    await runtime.health.enter_graceful_shutdown()
+    await server.stop(config.grace_seconds)
+    await runtime.close()
