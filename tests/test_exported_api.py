@@ -1,0 +1,69 @@
+"""The public names of each package are listed in __all__ and importable."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+MODULES = [
+    "turnwise.errors",
+    "dealer_group.records",
+    "serving.config",
+    "serving.budget",
+    "serving.errors",
+    "serving.server",
+    "serving.workers",
+    "serving.observability",
+    "serving.store",
+    "serving.store.db",
+    "serving.store.network",
+    "serving.store.plans",
+    "serving.store.upsert",
+    "serving.convert.common",
+    "serving.convert.network",
+    "serving.cli",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_lists_importable_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert exported, f"{name}.__all__ is empty"
+    assert len(set(exported)) == len(exported)
+    for attr in exported:
+        assert not attr.startswith("_")
+        assert hasattr(module, attr), f"{name}.__all__ names missing {attr}"
+
+
+def test_error_tree() -> None:
+    from turnwise import errors
+
+    assert set(errors.__all__) == {
+        "TurnwiseError",
+        "InvalidArgument",
+        "NotFound",
+        "AlreadyExists",
+        "FailedPrecondition",
+        "DeadlineExceeded",
+        "ResourceExhausted",
+        "Unimplemented",
+        "DatasetMissing",
+    }
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.TurnwiseError)
+
+
+def test_core_packages_do_not_import_grpc() -> None:
+    """Pure core, thin shell: no grpc or protobuf modules in the engines."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for package in ("forecasting", "allocation", "lead_routing", "dealer_group"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text()
+            if "import grpc" in text or "_pb2" in text or "from grpc" in text:
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
