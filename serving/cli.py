@@ -1,9 +1,9 @@
 """The ``turnwise`` command line.
 
-    turnwise serve [--host H] [--port P] [--database-url URL]   run the gRPC server
-    turnwise demo-data --out DIR [--stores N] [--trims M] [--seed S]   write the demo group
-    turnwise load --data DIR [--database-url URL]   load a demo-data directory into the store
-    turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.json
+turnwise serve [--host H] [--port P] [--database-url URL]   run the gRPC server
+turnwise demo-data --out DIR [--stores N] [--trims M] [--seed S]   write the demo group
+turnwise load --data DIR [--database-url URL]   load a demo-data directory into the store
+turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.json
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gRPC server")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind, 0 = any free port (default 50051)")
-    serve.add_argument("--database-url", help="sqlite:///PATH (default) or postgresql+psycopg://...")
+    serve.add_argument(
+        "--database-url", help="sqlite:///PATH (default) or postgresql+psycopg://..."
+    )
     serve.add_argument("--metrics-port", type=int, help="Prometheus port, -1 = off (default 9464)")
     serve.add_argument("--no-demo", action="store_true", help="do not load the demo group")
 
@@ -124,7 +126,10 @@ def _load(args: argparse.Namespace) -> None:
     finally:
         db.close()
     for table, c in counts.items():
-        print(f"{table:10s} inserted {c.inserted:8d}  updated {c.updated:8d}  unchanged {c.unchanged:8d}")
+        print(
+            f"{table:10s} inserted {c.inserted:8d}  updated {c.updated:8d}  "
+            f"unchanged {c.unchanged:8d}"
+        )
 
 
 def _bench(args: argparse.Namespace) -> None:

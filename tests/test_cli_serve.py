@@ -51,7 +51,8 @@ def _start(
             return proc, line.split()[4]
     proc.wait(10)
     raise AssertionError(
-        f"server exited {proc.returncode}: {''.join(lines)} {proc.stderr.read() if proc.stderr else ''}"
+        f"server exited {proc.returncode}: {''.join(lines)} "
+        f"{proc.stderr.read() if proc.stderr else ''}"
     )
 
 

@@ -43,6 +43,8 @@ def _undocumented(f) -> list[str]:  # type: ignore[no-untyped-def]
         ]
 
     def message(m, path: tuple[int, ...]) -> None:  # type: ignore[no-untyped-def]
+        if m.options.map_entry:  # generated for map<> fields: no source to comment
+            return
         if path not in commented:
             missing.append(m.name)
         missing.extend(

@@ -193,3 +193,20 @@ def test_schedule_versions_are_immutable(db: Database) -> None:
         network.store_schedule(conn, r.ProductionSchedule("FAW-Toyota", 2, (line,)))
         summary = network.network_summary(conn)
     assert summary.schedule_versions == (("FAW-Toyota", 2),)
+
+
+def test_approval_supersedes_only_the_same_scope(db: Database) -> None:
+    with db.write() as conn:
+        east = plans.save_draft(conn, plans.PlanKind.TRANSFER, {}, {}, scope="region:R01")
+        north = plans.save_draft(conn, plans.PlanKind.TRANSFER, {}, {}, scope="region:R02")
+        plans.approve_plan(conn, east.plan_id, 1, "planner")
+        plans.approve_plan(conn, north.plan_id, 1, "planner")
+        east2 = plans.save_draft(conn, plans.PlanKind.TRANSFER, {}, {}, scope="region:R01")
+        plans.approve_plan(conn, east2.plan_id, 1, "planner")
+        approved = plans.list_plans(conn, plans.PlanKind.TRANSFER, plans.PlanStatus.APPROVED)
+        assert {p.plan_id for p in approved} == {north.plan_id, east2.plan_id}
+        assert plans.get_plan(conn, east.plan_id).status is plans.PlanStatus.SUPERSEDED
+        only_r02 = plans.list_plans(conn, scope="region:R02")
+        assert [p.plan_id for p in only_r02] == [north.plan_id]
+    with pytest.raises(InvalidArgument), db.write() as conn:
+        plans.save_draft(conn, plans.PlanKind.PICKUP, {}, {}, scope="city:Hangzhou")

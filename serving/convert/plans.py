@@ -44,6 +44,7 @@ def plan_ref_to_pb(plan: PlanRecord) -> common_pb2.PlanRef:
         version=plan.version,
         kind=f"PLAN_KIND_{plan.kind.value}",
         status=f"PLAN_STATUS_{plan.status.value}",
+        scope=plan.scope,
         created_at=timestamp_to_pb(plan.created_at),
     )
 

@@ -76,6 +76,7 @@ class ScenarioServicer(scenarios_pb2_grpc.ScenarioServiceServicer):
                     conn,
                     convert.kind_from_pb(request.kind),
                     convert.status_from_pb(request.status),
+                    scope=request.scope,
                     limit=size + 1,
                     offset=offset,
                 )

@@ -52,28 +52,46 @@ def _records(group: DemoGroup) -> dict[str, list[Any]]:
         "stores": _stores(group),
         "trims": [
             r.Trim(
-                x["trim_id"], x["brand_id"], x["model"], x["trim"], r.Powertrain(x["powertrain"]),
-                int(x["msrp_cny"]), int(x["cost_cny"]), float(x["holding_cost_cny_per_day"]),
+                x["trim_id"],
+                x["brand_id"],
+                x["model"],
+                x["trim"],
+                r.Powertrain(x["powertrain"]),
+                int(x["msrp_cny"]),
+                int(x["cost_cny"]),
+                float(x["holding_cost_cny_per_day"]),
             )
             for x in _rows(group.trims)
         ],
         "vehicles": [
             r.Vehicle(
-                x["vin"], x["store_id"], x["trim_id"], x["colour"], _day(x["arrival_date"]),
-                r.VehicleStatus(x["status"]), int(x["cost_cny"]),
+                x["vin"],
+                x["store_id"],
+                x["trim_id"],
+                x["colour"],
+                _day(x["arrival_date"]),
+                r.VehicleStatus(x["status"]),
+                int(x["cost_cny"]),
             )
             for x in _rows(group.inventory)
         ],
         "sales": [
             r.WeeklySales(_day(w), s, tr, int(u))
-            for w, s, tr, u in group.sales[["week_start", "store_id", "trim_id", "units"]].itertuples(
-                index=False
-            )
+            for w, s, tr, u in group.sales[
+                ["week_start", "store_id", "trim_id", "units"]
+            ].itertuples(index=False)
         ],
         "advisors": [
             r.Advisor(
-                x["advisor_id"], x["store_id"], x["name"], int(x["level"]), _ids(x["brand_ids"]),
-                x["shift_start"], x["shift_end"], int(x["max_open_leads"]), int(x["leads_90d"]),
+                x["advisor_id"],
+                x["store_id"],
+                x["name"],
+                int(x["level"]),
+                _ids(x["brand_ids"]),
+                x["shift_start"],
+                x["shift_end"],
+                int(x["max_open_leads"]),
+                int(x["leads_90d"]),
                 int(x["conversions_90d"]),
             )
             for x in _rows(group.advisors)
@@ -84,13 +102,22 @@ def _records(group: DemoGroup) -> dict[str, list[Any]]:
 
 def _stores(group: DemoGroup) -> list[r.Store]:
     brands_of: dict[str, list[str]] = {}
-    for store_id, brand_id in group.authorisations[["store_id", "brand_id"]].itertuples(index=False):
+    for store_id, brand_id in group.authorisations[["store_id", "brand_id"]].itertuples(
+        index=False
+    ):
         brands_of.setdefault(store_id, []).append(brand_id)
     return [
         r.Store(
-            x["store_id"], x["name"], x["region_id"], x["city"], r.StoreType(x["store_type"]),
-            float(x["latitude"]), float(x["longitude"]), int(x["lot_capacity"]),
-            int(x["credit_limit_cny"]), tuple(brands_of.get(x["store_id"], ())),
+            x["store_id"],
+            x["name"],
+            x["region_id"],
+            x["city"],
+            r.StoreType(x["store_type"]),
+            float(x["latitude"]),
+            float(x["longitude"]),
+            int(x["lot_capacity"]),
+            int(x["credit_limit_cny"]),
+            tuple(brands_of.get(x["store_id"], ())),
         )
         for x in _rows(group.stores)
     ]
@@ -100,7 +127,9 @@ def _lead(x: dict[str, Any]) -> r.Lead:
     converted = _text(x["converted"])
     return r.Lead(
         lead_id=x["lead_id"],
-        created_at=datetime.fromisoformat(str(x["created_at"]).replace("Z", "+00:00")).astimezone(UTC),
+        created_at=datetime.fromisoformat(str(x["created_at"]).replace("Z", "+00:00")).astimezone(
+            UTC
+        ),
         channel=r.LeadChannel(x["channel"]),
         store_id=_text(x["store_id"]),
         region_id="",
@@ -121,10 +150,14 @@ def _schedule(group: DemoGroup) -> r.ProductionSchedule:
         version=1,
         lines=tuple(
             r.ScheduleLine(_day(w), tr, int(u))
-            for w, tr, u in group.oem_offers[["week_start", "trim_id", "max_units"]].itertuples(index=False)
+            for w, tr, u in group.oem_offers[["week_start", "trim_id", "max_units"]].itertuples(
+                index=False
+            )
         ),
         brand_targets=tuple(
-            r.BrandTarget(x["brand_id"], x["month"], int(x["target_units"]), bool(int(x["is_hard"])))
+            r.BrandTarget(
+                x["brand_id"], x["month"], int(x["target_units"]), bool(int(x["is_hard"]))
+            )
             for x in _rows(group.brand_targets)
         ),
         bundles=tuple(
@@ -159,4 +192,3 @@ def load_group(db: Database, group: DemoGroup) -> dict[str, WriteCounts]:
             counts[name] = write(conn, recs[name])
         counts["schedule"] = network.store_schedule(conn, schedule)
     return counts
-

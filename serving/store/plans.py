@@ -1,13 +1,15 @@
 """Stored plans: versioned, with the lifecycle draft -> approved -> superseded.
 
-A plan id names one planning question (e.g. the pick-up mix of a scope); each re-solve
+A plan id names one planning question (e.g. the pick-up mix of one region); each re-solve
 adds a version as a draft. Approving a version supersedes the previously approved plan of
-the same kind, so the DMS always finds exactly one approved plan per kind.
+the same kind and scope ("group", "region:R01", "store:S001"), so the DMS finds at most
+one approved plan per kind and scope.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from serving.store import tables as t
 from turnwise.errors import FailedPrecondition, InvalidArgument, NotFound
 
 __all__ = [
+    "GROUP_SCOPE",
     "PlanKind",
     "PlanRecord",
     "PlanStatus",
@@ -27,6 +30,10 @@ __all__ = [
     "list_plans",
     "save_draft",
 ]
+
+
+GROUP_SCOPE = "group"
+_SCOPE = re.compile(r"^(group|region:[A-Za-z0-9_.:\-]{1,64}|store:[A-Za-z0-9_.:\-]{1,64})$")
 
 
 class PlanKind(enum.Enum):
@@ -45,6 +52,7 @@ class PlanRecord:
     plan_id: str
     version: int
     kind: PlanKind
+    scope: str
     status: PlanStatus
     created_at: datetime
     approved_by: str | None
@@ -58,6 +66,7 @@ def _record(row: Any) -> PlanRecord:
         plan_id=row.plan_id,
         version=row.version,
         kind=PlanKind(row.kind),
+        scope=row.scope,
         status=PlanStatus(row.status),
         created_at=row.created_at,
         approved_by=row.approved_by,
@@ -73,16 +82,20 @@ def save_draft(
     kpis: dict[str, Any],
     body: dict[str, Any],
     plan_id: str | None = None,
+    scope: str = GROUP_SCOPE,
 ) -> PlanRecord:
-    """Store a new draft: version 1 of a new plan, or the next version of ``plan_id``."""
+    """Store a new draft: version 1 of a new plan, or the next version of ``plan_id``
+    (which keeps the plan's scope)."""
+    if not _SCOPE.match(scope):
+        raise InvalidArgument("scope", f"{scope!r} is not 'group', 'region:<id>' or 'store:<id>'")
     if plan_id is None:
         plan_id = f"{kind.value.lower()}-{uuid.uuid4().hex[:12]}"
         version = 1
     else:
         latest = conn.execute(
-            select(func.max(t.plans.c.version), func.min(t.plans.c.kind)).where(
-                t.plans.c.plan_id == plan_id
-            )
+            select(
+                func.max(t.plans.c.version), func.min(t.plans.c.kind), func.min(t.plans.c.scope)
+            ).where(t.plans.c.plan_id == plan_id)
         ).one()
         if latest[0] is None:
             raise NotFound("plan_id", f"no plan {plan_id!r} to add a version to")
@@ -90,11 +103,12 @@ def save_draft(
             raise InvalidArgument(
                 "plan_id", f"plan {plan_id!r} is a {latest[1]} plan, not {kind.value}"
             )
-        version = int(latest[0]) + 1
+        version, scope = int(latest[0]) + 1, str(latest[2])
     row = {
         "plan_id": plan_id,
         "version": version,
         "kind": kind.value,
+        "scope": scope,
         "status": PlanStatus.DRAFT.value,
         "created_at": datetime.now(UTC),
         "approved_by": None,
@@ -121,6 +135,7 @@ def list_plans(
     conn: Connection,
     kind: PlanKind | None = None,
     status: PlanStatus | None = None,
+    scope: str = "",
     limit: int = 100,
     offset: int = 0,
 ) -> list[PlanRecord]:
@@ -130,12 +145,15 @@ def list_plans(
         q = q.where(t.plans.c.kind == kind.value)
     if status is not None:
         q = q.where(t.plans.c.status == status.value)
+    if scope:
+        q = q.where(t.plans.c.scope == scope)
     q = q.order_by(t.plans.c.created_at.desc(), t.plans.c.plan_id, t.plans.c.version.desc())
     return [_record(r) for r in conn.execute(q.limit(limit).offset(offset))]
 
 
 def approve_plan(conn: Connection, plan_id: str, version: int, approved_by: str) -> PlanRecord:
-    """Approve the latest version of a draft plan; supersede the approved one of its kind."""
+    """Approve the latest version of a draft plan; supersede the approved plan of the
+    same kind and scope."""
     if not approved_by:
         raise InvalidArgument("approved_by", "is required: who approves the plan")
     plan = get_plan(conn, plan_id, version)
@@ -152,7 +170,11 @@ def approve_plan(conn: Connection, plan_id: str, version: int, approved_by: str)
         )
     conn.execute(
         update(t.plans)
-        .where(t.plans.c.kind == plan.kind.value, t.plans.c.status == PlanStatus.APPROVED.value)
+        .where(
+            t.plans.c.kind == plan.kind.value,
+            t.plans.c.scope == plan.scope,
+            t.plans.c.status == PlanStatus.APPROVED.value,
+        )
         .values(status=PlanStatus.SUPERSEDED.value)
     )
     conn.execute(

@@ -229,6 +229,7 @@ plans = Table(
     Column("plan_id", ID, primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("kind", String(16), nullable=False, index=True),
+    Column("scope", String(200), nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("approved_by", String(64), nullable=True),

@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class AllocationServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Pick-up mix (提车) and transfer (调拨) planning. Each call solves within its
+    SolveLimits and the caller's gRPC deadline, returns the best plan found and
+    stores it as a DRAFT plan version that ScenarioService can compare and
+    approve. Overrides apply to that one solve; the stored network is unchanged.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -47,7 +51,11 @@ class AllocationServiceStub:
 
 
 class AllocationServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Pick-up mix (提车) and transfer (调拨) planning. Each call solves within its
+    SolveLimits and the caller's gRPC deadline, returns the best plan found and
+    stores it as a DRAFT plan version that ScenarioService can compare and
+    approve. Overrides apply to that one solve; the stored network is unchanged.
+    """
 
     def PlanPickup(self, request, context):
         """Plan the pick-up mix: integer order quantities per store x trim x week.
@@ -87,7 +95,11 @@ def add_AllocationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AllocationService:
-    """Missing associated documentation comment in .proto file."""
+    """Pick-up mix (提车) and transfer (调拨) planning. Each call solves within its
+    SolveLimits and the caller's gRPC deadline, returns the best plan found and
+    stores it as a DRAFT plan version that ScenarioService can compare and
+    approve. Overrides apply to that one solve; the stored network is unchanged.
+    """
 
     @staticmethod
     def PlanPickup(request,

@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18turnwise/v1/common.proto\x12\x0bturnwise.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\x99\x01\n\x0cSolveSummary\x12(\n\x06status\x18\x01 \x01(\x0e\x32\x18.turnwise.v1.SolveStatus\x12\x15\n\robjective_cny\x18\x02 \x01(\x01\x12\x11\n\tbound_cny\x18\x03 \x01(\x01\x12\x0b\n\x03gap\x18\x04 \x01(\x01\x12\x15\n\rsolve_seconds\x18\x05 \x01(\x01\x12\x11\n\tdiagnosis\x18\x06 \x01(\t\"P\n\x0bSolveLimits\x12\x1a\n\x12time_limit_seconds\x18\x01 \x01(\x01\x12\x14\n\x0crelative_gap\x18\x02 \x01(\x01\x12\x0f\n\x07workers\x18\x03 \x01(\x05\"@\n\x03Kpi\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x02 \x01(\x01\x12\r\n\x05\x61\x66ter\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\"\xa9\x01\n\x07PlanRef\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12#\n\x04kind\x18\x03 \x01(\x0e\x32\x15.turnwise.v1.PlanKind\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.turnwise.v1.PlanStatus\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\rQuantileValue\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05value\x18\x02 \x01(\x01\"V\n\x0cWriteSummary\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x10\n\x08replayed\x18\x04 \x01(\x08*\x9a\x01\n\x0bSolveStatus\x12\x1c\n\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14SOLVE_STATUS_OPTIMAL\x10\x01\x12\x19\n\x15SOLVE_STATUS_FEASIBLE\x10\x02\x12\x1b\n\x17SOLVE_STATUS_TIME_LIMIT\x10\x03\x12\x1b\n\x17SOLVE_STATUS_INFEASIBLE\x10\x04*v\n\nPlanStatus\x12\x1b\n\x17PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_STATUS_DRAFT\x10\x01\x12\x18\n\x14PLAN_STATUS_APPROVED\x10\x02\x12\x1a\n\x16PLAN_STATUS_SUPERSEDED\x10\x03*S\n\x08PlanKind\x12\x19\n\x15PLAN_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10PLAN_KIND_PICKUP\x10\x01\x12\x16\n\x12PLAN_KIND_TRANSFER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18turnwise/v1/common.proto\x12\x0bturnwise.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\x99\x01\n\x0cSolveSummary\x12(\n\x06status\x18\x01 \x01(\x0e\x32\x18.turnwise.v1.SolveStatus\x12\x15\n\robjective_cny\x18\x02 \x01(\x01\x12\x11\n\tbound_cny\x18\x03 \x01(\x01\x12\x0b\n\x03gap\x18\x04 \x01(\x01\x12\x15\n\rsolve_seconds\x18\x05 \x01(\x01\x12\x11\n\tdiagnosis\x18\x06 \x01(\t\"P\n\x0bSolveLimits\x12\x1a\n\x12time_limit_seconds\x18\x01 \x01(\x01\x12\x14\n\x0crelative_gap\x18\x02 \x01(\x01\x12\x0f\n\x07workers\x18\x03 \x01(\x05\"@\n\x03Kpi\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x02 \x01(\x01\x12\r\n\x05\x61\x66ter\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\"\xb8\x01\n\x07PlanRef\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12#\n\x04kind\x18\x03 \x01(\x0e\x32\x15.turnwise.v1.PlanKind\x12\'\n\x06status\x18\x04 \x01(\x0e\x32\x17.turnwise.v1.PlanStatus\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05scope\x18\x06 \x01(\t\"-\n\rQuantileValue\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05value\x18\x02 \x01(\x01\"V\n\x0cWriteSummary\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x10\n\x08replayed\x18\x04 \x01(\x08*\x9a\x01\n\x0bSolveStatus\x12\x1c\n\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14SOLVE_STATUS_OPTIMAL\x10\x01\x12\x19\n\x15SOLVE_STATUS_FEASIBLE\x10\x02\x12\x1b\n\x17SOLVE_STATUS_TIME_LIMIT\x10\x03\x12\x1b\n\x17SOLVE_STATUS_INFEASIBLE\x10\x04*v\n\nPlanStatus\x12\x1b\n\x17PLAN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11PLAN_STATUS_DRAFT\x10\x01\x12\x18\n\x14PLAN_STATUS_APPROVED\x10\x02\x12\x1a\n\x16PLAN_STATUS_SUPERSEDED\x10\x03*S\n\x08PlanKind\x12\x19\n\x15PLAN_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10PLAN_KIND_PICKUP\x10\x01\x12\x16\n\x12PLAN_KIND_TRANSFER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnwise.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SOLVESTATUS']._serialized_start=736
-  _globals['_SOLVESTATUS']._serialized_end=890
-  _globals['_PLANSTATUS']._serialized_start=892
-  _globals['_PLANSTATUS']._serialized_end=1010
-  _globals['_PLANKIND']._serialized_start=1012
-  _globals['_PLANKIND']._serialized_end=1095
+  _globals['_SOLVESTATUS']._serialized_start=751
+  _globals['_SOLVESTATUS']._serialized_end=905
+  _globals['_PLANSTATUS']._serialized_start=907
+  _globals['_PLANSTATUS']._serialized_end=1025
+  _globals['_PLANKIND']._serialized_start=1027
+  _globals['_PLANKIND']._serialized_end=1110
   _globals['_DATE']._serialized_start=74
   _globals['_DATE']._serialized_end=122
   _globals['_SOLVESUMMARY']._serialized_start=125
@@ -47,9 +47,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KPI']._serialized_start=362
   _globals['_KPI']._serialized_end=426
   _globals['_PLANREF']._serialized_start=429
-  _globals['_PLANREF']._serialized_end=598
-  _globals['_QUANTILEVALUE']._serialized_start=600
-  _globals['_QUANTILEVALUE']._serialized_end=645
-  _globals['_WRITESUMMARY']._serialized_start=647
-  _globals['_WRITESUMMARY']._serialized_end=733
+  _globals['_PLANREF']._serialized_end=613
+  _globals['_QUANTILEVALUE']._serialized_start=615
+  _globals['_QUANTILEVALUE']._serialized_end=660
+  _globals['_WRITESUMMARY']._serialized_start=662
+  _globals['_WRITESUMMARY']._serialized_end=748
 # @@protoc_insertion_point(module_scope)

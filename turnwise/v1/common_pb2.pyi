@@ -91,18 +91,20 @@ class Kpi(_message.Message):
     def __init__(self, name: _Optional[str] = ..., before: _Optional[float] = ..., after: _Optional[float] = ..., unit: _Optional[str] = ...) -> None: ...
 
 class PlanRef(_message.Message):
-    __slots__ = ("plan_id", "version", "kind", "status", "created_at")
+    __slots__ = ("plan_id", "version", "kind", "status", "created_at", "scope")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     version: int
     kind: PlanKind
     status: PlanStatus
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, plan_id: _Optional[str] = ..., version: _Optional[int] = ..., kind: _Optional[_Union[PlanKind, str]] = ..., status: _Optional[_Union[PlanStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    scope: str
+    def __init__(self, plan_id: _Optional[str] = ..., version: _Optional[int] = ..., kind: _Optional[_Union[PlanKind, str]] = ..., status: _Optional[_Union[PlanStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class QuantileValue(_message.Message):
     __slots__ = ("level", "value")

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class ForecastServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Demand forecasts with quantiles, for caller-supplied series or the stored
+    store x trim weekly sales: inline for a few series, as a job for thousands.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -52,7 +54,9 @@ class ForecastServiceStub:
 
 
 class ForecastServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Demand forecasts with quantiles, for caller-supplied series or the stored
+    store x trim weekly sales: inline for a few series, as a job for thousands.
+    """
 
     def Forecast(self, request, context):
         """Forecast a small set of series inline and answer within the deadline.
@@ -103,7 +107,9 @@ def add_ForecastServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ForecastService:
-    """Missing associated documentation comment in .proto file."""
+    """Demand forecasts with quantiles, for caller-supplied series or the stored
+    store x trim weekly sales: inline for a few series, as a job for thousands.
+    """
 
     @staticmethod
     def Forecast(request,

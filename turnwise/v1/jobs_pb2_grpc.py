@@ -26,7 +26,10 @@ if _version_not_supported:
 
 
 class JobServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Status, progress and cancellation of long-running jobs. Jobs are started by
+    other services (ForecastService.StartForecastJob, ScenarioService.RunScenario)
+    or by the overnight batch.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -57,10 +60,14 @@ class JobServiceStub:
 
 
 class JobServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Status, progress and cancellation of long-running jobs. Jobs are started by
+    other services (ForecastService.StartForecastJob, ScenarioService.RunScenario)
+    or by the overnight batch.
+    """
 
     def GetJob(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Current state and progress of one job; NOT_FOUND for an unknown job_id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -80,7 +87,8 @@ class JobServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """List jobs, newest first, optionally filtered by kind and state.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -117,7 +125,10 @@ def add_JobServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class JobService:
-    """Missing associated documentation comment in .proto file."""
+    """Status, progress and cancellation of long-running jobs. Jobs are started by
+    other services (ForecastService.StartForecastJob, ScenarioService.RunScenario)
+    or by the overnight batch.
+    """
 
     @staticmethod
     def GetJob(request,

@@ -26,7 +26,10 @@ if _version_not_supported:
 
 
 class LeadRoutingServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Assigns leads to advisors by expected conversion, within each advisor's
+    brands, shift and cap on open leads; runs the SLA timers that return
+    missed leads to the public pool (公海池), from which advisors claim them.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -62,7 +65,10 @@ class LeadRoutingServiceStub:
 
 
 class LeadRoutingServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Assigns leads to advisors by expected conversion, within each advisor's
+    brands, shift and cap on open leads; runs the SLA timers that return
+    missed leads to the public pool (公海池), from which advisors claim them.
+    """
 
     def RouteLead(self, request, context):
         """Assign one incoming lead to an advisor, in milliseconds. Sending the same
@@ -138,7 +144,10 @@ def add_LeadRoutingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class LeadRoutingService:
-    """Missing associated documentation comment in .proto file."""
+    """Assigns leads to advisors by expected conversion, within each advisor's
+    brands, shift and cap on open leads; runs the SLA timers that return
+    missed leads to the public pool (公海池), from which advisors claim them.
+    """
 
     @staticmethod
     def RouteLead(request,

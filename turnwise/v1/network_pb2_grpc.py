@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class NetworkServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Ingestion of the dealer network from DMS systems and OEMs, and a summary
+    read. Writes are idempotent, all-or-nothing upserts (see the file comment);
+    records must reference entities already stored (or written in the same
+    request), else INVALID_ARGUMENT names the record.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -87,7 +91,11 @@ class NetworkServiceStub:
 
 
 class NetworkServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Ingestion of the dealer network from DMS systems and OEMs, and a summary
+    read. Writes are idempotent, all-or-nothing upserts (see the file comment);
+    records must reference entities already stored (or written in the same
+    request), else INVALID_ARGUMENT names the record.
+    """
 
     def UpsertRegions(self, request, context):
         """Upsert sales regions.
@@ -225,7 +233,11 @@ def add_NetworkServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class NetworkService:
-    """Missing associated documentation comment in .proto file."""
+    """Ingestion of the dealer network from DMS systems and OEMs, and a summary
+    read. Writes are idempotent, all-or-nothing upserts (see the file comment);
+    records must reference entities already stored (or written in the same
+    request), else INVALID_ARGUMENT names the record.
+    """
 
     @staticmethod
     def UpsertRegions(request,

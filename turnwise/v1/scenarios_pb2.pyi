@@ -116,16 +116,18 @@ class GetPlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[_common_pb2.PlanRef, _Mapping]] = ..., pickup: _Optional[_Union[_allocation_pb2.PlanPickupResponse, _Mapping]] = ..., transfers: _Optional[_Union[_allocation_pb2.PlanTransfersResponse, _Mapping]] = ...) -> None: ...
 
 class ListPlansRequest(_message.Message):
-    __slots__ = ("kind", "status", "page_size", "page_token")
+    __slots__ = ("kind", "status", "page_size", "page_token", "scope")
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
     kind: _common_pb2.PlanKind
     status: _common_pb2.PlanStatus
     page_size: int
     page_token: str
-    def __init__(self, kind: _Optional[_Union[_common_pb2.PlanKind, str]] = ..., status: _Optional[_Union[_common_pb2.PlanStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    scope: str
+    def __init__(self, kind: _Optional[_Union[_common_pb2.PlanKind, str]] = ..., status: _Optional[_Union[_common_pb2.PlanStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class ListPlansResponse(_message.Message):
     __slots__ = ("plans", "next_page_token")

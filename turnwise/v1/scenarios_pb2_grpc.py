@@ -26,7 +26,10 @@ if _version_not_supported:
 
 
 class ScenarioServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """What-if scenarios and the plan lifecycle (DRAFT -> APPROVED -> SUPERSEDED):
+    planners create and run scenarios, compare plans and approve one; the DMS
+    fetches the approved plan with GetPlan.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -67,7 +70,10 @@ class ScenarioServiceStub:
 
 
 class ScenarioServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """What-if scenarios and the plan lifecycle (DRAFT -> APPROVED -> SUPERSEDED):
+    planners create and run scenarios, compare plans and approve one; the DMS
+    fetches the approved plan with GetPlan.
+    """
 
     def CreateScenario(self, request, context):
         """Create a named scenario: a set of overrides on the stored network.
@@ -91,8 +97,8 @@ class ScenarioServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApprovePlan(self, request, context):
-        """Approve a draft plan; the previous approved plan of the same kind
-        becomes SUPERSEDED.
+        """Approve a draft plan; the previous approved plan of the same kind and
+        scope becomes SUPERSEDED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,7 +112,8 @@ class ScenarioServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPlans(self, request, context):
-        """List stored plans, newest first.
+        """List stored plans, newest first. The DMS finds the plan to execute with
+        kind, status APPROVED and scope: at most one matches.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -154,7 +161,10 @@ def add_ScenarioServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ScenarioService:
-    """Missing associated documentation comment in .proto file."""
+    """What-if scenarios and the plan lifecycle (DRAFT -> APPROVED -> SUPERSEDED):
+    planners create and run scenarios, compare plans and approve one; the DMS
+    fetches the approved plan with GetPlan.
+    """
 
     @staticmethod
     def CreateScenario(request,

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", serving.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.Column("approved_by", sa.String(length=64), nullable=True),
