@@ -5,6 +5,7 @@ Health and reflection are always open so that load balancers and tools can probe
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -76,11 +77,20 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         return _wrap(handler, method)
 
 
-def _deny(message: str) -> grpc.RpcMethodHandler:
+def _deny(handler: grpc.RpcMethodHandler, message: str) -> grpc.RpcMethodHandler:
+    """A handler of the same shape as ``handler`` that answers UNAUTHENTICATED."""
+
     async def abort(request: Any, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
-    return grpc.unary_unary_rpc_method_handler(abort)
+    des, ser = handler.request_deserializer, handler.response_serializer
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(abort, des, ser)
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(abort, des, ser)
+    if handler.stream_stream is not None:
+        return grpc.stream_stream_rpc_method_handler(abort, des, ser)
+    return grpc.unary_unary_rpc_method_handler(abort, des, ser)
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
@@ -94,9 +104,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        if handler_call_details.method.startswith(_OPEN_PREFIXES):
-            return await continuation(handler_call_details)
+        handler = await continuation(handler_call_details)
+        if handler is None or handler_call_details.method.startswith(_OPEN_PREFIXES):
+            return handler
         metadata = dict(handler_call_details.invocation_metadata or ())
-        if metadata.get("authorization") != self._expected:
-            return _deny("missing or wrong 'authorization: Bearer <token>' metadata")
-        return await continuation(handler_call_details)
+        if not hmac.compare_digest(metadata.get("authorization", ""), self._expected):
+            return _deny(handler, "missing or wrong 'authorization: Bearer <token>' metadata")
+        return handler

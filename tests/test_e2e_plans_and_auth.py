@@ -73,6 +73,10 @@ def test_auth_token_is_required_except_for_health(secured: RunningServer) -> Non
             metadata=[("authorization", "Bearer s3cret")],
         )
         assert ok.stores == 0
+        chunk = network_pb2.ProductionScheduleChunk(oem="OEM", schedule_version=1)
+        with pytest.raises(grpc.RpcError) as err:
+            stub.StreamProductionSchedule(iter([chunk]), timeout=5)
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         health = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
 
