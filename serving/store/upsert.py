@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, insert, select, tuple
 __all__ = ["WriteCounts", "chunked", "upsert_rows"]
 
 _CHUNK = 500
+_BULK = 2000
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,25 @@ def _key_filter(table: Table, keys: Iterable[tuple[Any, ...]]) -> Any:
 def existing_rows(
     conn: Connection, table: Table, keys: Sequence[tuple[Any, ...]]
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Stored rows of ``table`` whose primary key is in ``keys``, by key tuple."""
+    """Stored rows of ``table`` whose primary key is in ``keys``, by key tuple.
+
+    Small batches look keys up directly; large batches of a composite key (a bulk sales
+    load) read by the key's leading column and filter here, which is far cheaper than
+    thousands of row-value IN lookups.
+    """
     names = [c.name for c in table.primary_key.columns]
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     if conn.execute(select(table).limit(1)).first() is None:
         return found  # empty table: a bulk load, nothing to look up
+    if len(names) > 1 and len(keys) > _BULK:
+        wanted = set(keys)
+        lead = table.c[names[0]]
+        for chunk in chunked(sorted({k[0] for k in keys})):
+            for row in conn.execute(select(table).where(lead.in_(chunk))).mappings():
+                key = tuple(row[n] for n in names)
+                if key in wanted:
+                    found[key] = dict(row)
+        return found
     size = _CHUNK if len(names) == 1 else 200
     for chunk in chunked(keys, size):
         for row in conn.execute(select(table).where(_key_filter(table, chunk))).mappings():
