@@ -9,6 +9,9 @@ import pytest
 MODULES = [
     "turnwise.errors",
     "dealer_group.records",
+    "dealer_group.schema",
+    "dealer_group.demo",
+    "forecasting.datasets",
     "serving.config",
     "serving.budget",
     "serving.errors",
