@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -130,3 +132,28 @@ def channel(server: RunningServer) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(server.address) as ch:
         grpc.channel_ready_future(ch).result(timeout=10)
         yield ch
+
+
+def start_serve_process(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """`turnwise serve` in a child process on a free port; returns the process, the address
+    it printed, and the lines it printed up to then. The caller stops the process."""
+    cmd = [sys.executable, "-m", "serving.cli", "serve", "--port", "0", "--metrics-port", "-1"]
+    cmd += ["--database-url", f"sqlite:///{tmp_path / 'tw.db'}", *extra]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # blocks until the server prints; a dead server ends the loop
+        lines.append(line)
+        if line.startswith("Turnwise is listening on "):
+            return proc, line.split()[4], lines
+    proc.wait(10)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"server exited {proc.returncode}: {''.join(lines)} {stderr}")

@@ -5,7 +5,6 @@ on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -17,48 +16,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.conftest import start_serve_process
 from turnwise.v1 import network_pb2, network_pb2_grpc
-
-
-def _start(
-    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[str], str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "serving.cli",
-        "serve",
-        "--port",
-        "0",
-        "--metrics-port",
-        "-1",
-        "--database-url",
-        f"sqlite:///{tmp_path / 'tw.db'}",
-        *extra,
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:  # blocks until the server prints; the process fails loudly otherwise
-        lines.append(line)
-        if line.startswith("Turnwise is listening on "):
-            return proc, line.split()[4]
-    proc.wait(10)
-    raise AssertionError(
-        f"server exited {proc.returncode}: {''.join(lines)} "
-        f"{proc.stderr.read() if proc.stderr else ''}"
-    )
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc, address = _start(tmp_path, "--no-demo")
+    proc, address = start_serve_process(tmp_path, "--no-demo")[:2]
     yield proc, address
     if proc.poll() is None:
         proc.kill()

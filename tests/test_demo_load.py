@@ -14,6 +14,7 @@ from dealer_group.demo import DemoSpec, generate
 from serving.store import network
 from serving.store.db import Database
 from serving.store.demo_load import DEMO_OEM, load_group
+from tests.conftest import start_serve_process
 from turnwise.v1 import network_pb2, network_pb2_grpc
 
 SMALL = DemoSpec(stores=6, trims=24, seed=3, weeks=30, lead_days=7)
@@ -64,31 +65,10 @@ def test_cli_demo_data_then_load(tmp_path: Path) -> None:
 
 
 def test_serve_loads_the_demo_into_an_empty_store(tmp_path: Path) -> None:
-    env = {**os.environ, "TURNWISE_DEMO_STORES": "5", "TURNWISE_DEMO_TRIMS": "20"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "serving.cli",
-        "serve",
-        "--port",
-        "0",
-        "--metrics-port",
-        "-1",
-        "--database-url",
-        f"sqlite:///{tmp_path / 'tw.db'}",
-    ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
+    env = {"TURNWISE_DEMO_STORES": "5", "TURNWISE_DEMO_TRIMS": "20"}
+    proc, address, printed = start_serve_process(tmp_path, env=env)
     try:
-        assert proc.stdout is not None
-        printed = []
-        for line in proc.stdout:
-            printed.append(line)
-            if line.startswith("Turnwise is listening on "):
-                break
         assert any(line.startswith("loaded the demo dealer group (5 stores") for line in printed)
-        address = printed[-1].split()[4]
         with grpc.insecure_channel(address) as ch:
             stub = network_pb2_grpc.NetworkServiceStub(ch)
             summary = stub.GetNetworkSummary(network_pb2.GetNetworkSummaryRequest(), timeout=10)
