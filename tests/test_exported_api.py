@@ -26,6 +26,7 @@ MODULES = [
     "serving.convert.common",
     "serving.convert.network",
     "serving.cli",
+    "benchmarks.runner",
 ]
 
 
