@@ -10,15 +10,24 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from serving.config import ServerConfig
+from serving.convert.plans import body_to_json
 from serving.observability import start_metrics_server
 from serving.store import plans
 from serving.store.db import Database
 from tests.conftest import RunningServer
-from turnwise.v1 import common_pb2, network_pb2, network_pb2_grpc, scenarios_pb2, scenarios_pb2_grpc
+from turnwise.v1 import (
+    allocation_pb2,
+    common_pb2,
+    network_pb2,
+    network_pb2_grpc,
+    scenarios_pb2,
+    scenarios_pb2_grpc,
+)
 
 
 def test_plans_get_list_compare_approve(db: Database, channel: grpc.Channel) -> None:
-    body = {"lines": [{"store_id": "S001", "trim_id": "T1", "units": 4, "reason": "hot trim"}]}
+    line = allocation_pb2.OrderLine(store_id="S001", trim_id="T1", units=4, reason="hot trim")
+    body = body_to_json(allocation_pb2.PlanPickupResponse(lines=[line]))
     kpis = {"fill_rate": {"before": 0.8, "after": 0.93, "unit": "ratio"}}
     with db.write() as conn:
         plan = plans.save_draft(conn, plans.PlanKind.PICKUP, kpis, body)
@@ -27,7 +36,8 @@ def test_plans_get_list_compare_approve(db: Database, channel: grpc.Channel) -> 
 
     got = stub.GetPlan(scenarios_pb2.GetPlanRequest(plan_id=plan.plan_id))
     assert got.plan.status == common_pb2.PLAN_STATUS_DRAFT
-    assert got.WhichOneof("body") == "pickup" and got.pickup.lines[0].units == 4
+    assert got.WhichOneof("body") == "pickup" and got.pickup.lines[0] == line
+    assert got.pickup.plan == got.plan
 
     listed = stub.ListPlans(scenarios_pb2.ListPlansRequest(page_size=1))
     assert len(listed.plans) == 1 and listed.next_page_token

@@ -25,6 +25,7 @@ MODULES = [
     "serving.store.upsert",
     "serving.convert.common",
     "serving.convert.network",
+    "serving.convert.plans",
     "serving.cli",
     "benchmarks.runner",
 ]

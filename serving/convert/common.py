@@ -83,10 +83,6 @@ def enum_from_pb(field: str, number: int, pb_enum: Any, domain: type[E], prefix:
         raise InvalidArgument(field, f"{name} is not supported; use one of {choices}") from None
 
 
-def enum_to_pb(value: enum.Enum, pb_enum: Any, prefix: str) -> int:
-    return int(pb_enum.Value(prefix + value.value))
-
-
 def summary_to_pb(counts: WriteCounts, replayed: bool = False) -> common_pb2.WriteSummary:
     return common_pb2.WriteSummary(
         inserted=counts.inserted,
