@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from sqlalchemy import Connection
 
 from serving.convert import plans as convert
 from serving.errors import grpc_errors
@@ -110,8 +111,8 @@ class ScenarioServicer(scenarios_pb2_grpc.ScenarioServiceServicer):
         if request.version < 1:
             raise InvalidArgument("version", "is required: the version to approve (>= 1)")
 
-        def write(conn: object) -> pb.ApprovePlanResponse:
-            plan = store.approve_plan(conn, request.plan_id, request.version, request.approved_by)  # type: ignore[arg-type]
+        def write(conn: Connection) -> pb.ApprovePlanResponse:
+            plan = store.approve_plan(conn, request.plan_id, request.version, request.approved_by)
             return pb.ApprovePlanResponse(plan=convert.plan_ref_to_pb(plan))
 
         return await idempotent_write(
