@@ -3,6 +3,7 @@ all-or-nothing writes, plan lifecycle and idempotency keys."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -16,6 +17,21 @@ from serving.store import tables as t
 from serving.store.db import Database, open_database
 from serving.store.idempotency import find_response, remember_response
 from turnwise.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+
+
+def _ningbo() -> r.Store:
+    return r.Store(
+        "S002",
+        "Ningbo Showroom",
+        "R01",
+        "Ningbo",
+        r.StoreType.SHOWROOM,
+        29.8,
+        121.5,
+        60,
+        10_000_000,
+        ("B01", "B02"),
+    )
 
 
 def _network(db: Database) -> None:
@@ -37,18 +53,7 @@ def _network(db: Database) -> None:
                     20_000_000,
                     ("B01",),
                 ),
-                r.Store(
-                    "S002",
-                    "Ningbo Showroom",
-                    "R01",
-                    "Ningbo",
-                    r.StoreType.SHOWROOM,
-                    29.8,
-                    121.5,
-                    60,
-                    10_000_000,
-                    ("B01", "B02"),
-                ),
+                _ningbo(),
             ],
         )
         network.upsert_trims(
@@ -120,18 +125,7 @@ def test_failed_write_leaves_nothing_behind(db: Database) -> None:
 def test_store_authorisations_are_replaced_as_a_whole(db: Database) -> None:
     _network(db)
     with db.write() as conn:
-        store = r.Store(
-            "S002",
-            "Ningbo Showroom",
-            "R01",
-            "Ningbo",
-            r.StoreType.SHOWROOM,
-            29.8,
-            121.5,
-            60,
-            10_000_000,
-            ("B02",),
-        )
+        store = dataclasses.replace(_ningbo(), authorised_brand_ids=("B02",))
         network.upsert_stores(conn, [store])
     with db.read() as conn:
         brands = (
