@@ -200,3 +200,17 @@ def test_pending_engines_answer_unimplemented_with_the_issue(channel: grpc.Chann
         stub.Forecast(forecasting_pb2.ForecastRequest())
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert "issue 3" in err.value.details()
+
+
+def test_concurrent_retries_with_one_key_write_once(channel: grpc.Channel) -> None:
+    """A DMS that retries in parallel gets one write and the same answer every time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stub = network_pb2_grpc.NetworkServiceStub(channel)
+    _seed(stub)
+    req = network_pb2.UpsertStoresRequest(idempotency_key="dms-burst", stores=[_store()])
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(lambda _: stub.UpsertStores(req, timeout=30), range(32)))
+    assert all(r.summary.inserted == 1 for r in replies)
+    assert sum(not r.summary.replayed for r in replies) == 1
+    assert stub.GetNetworkSummary(network_pb2.GetNetworkSummaryRequest()).stores == 1
