@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -40,7 +39,7 @@ def _upsert_rpc(
         self: NetworkServicer, request: Any, context: grpc.aio.ServicerContext
     ) -> Any:
         check_not_empty(items_field, getattr(request, items_field))
-        records = to_records(request)
+        records = await self.db.run(to_records, request)  # large requests: off the loop
 
         def do(conn: Connection) -> Any:
             return response_type(summary=summary_to_pb(write(conn, records)))
@@ -118,7 +117,7 @@ class NetworkServicer(network_pb2_grpc.NetworkServiceServicer):
                     f"a schedule holds at most {MAX_SCHEDULE_LINES} lines; split it by week",
                 )
             chunks.append(chunk)
-        schedule = await asyncio.to_thread(convert.schedule_from_chunks, chunks)
+        schedule = await self.db.run(convert.schedule_from_chunks, chunks)
         key = chunks[0].idempotency_key
         body = b"".join(c.SerializeToString(deterministic=True) for c in chunks)
 
@@ -144,4 +143,4 @@ class NetworkServicer(network_pb2_grpc.NetworkServiceServicer):
             with self.db.read() as conn:
                 return convert.summary_to_response(store.network_summary(conn))
 
-        return await asyncio.to_thread(read)
+        return await self.db.run(read)

@@ -3,8 +3,6 @@ scenarios needs the allocation engines and answers UNIMPLEMENTED until they land
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 from sqlalchemy import Connection
 
@@ -63,7 +61,7 @@ class ScenarioServicer(scenarios_pb2_grpc.ScenarioServiceServicer):
                     store.get_plan(conn, request.plan_id, request.version)
                 )
 
-        return await asyncio.to_thread(read)
+        return await self.db.run(read)
 
     @grpc_errors
     async def ListPlans(
@@ -86,7 +84,7 @@ class ScenarioServicer(scenarios_pb2_grpc.ScenarioServiceServicer):
                 plans=[convert.plan_ref_to_pb(p) for p in found[:size]], next_page_token=token
             )
 
-        return await asyncio.to_thread(read)
+        return await self.db.run(read)
 
     @grpc_errors
     async def ComparePlans(
@@ -100,7 +98,7 @@ class ScenarioServicer(scenarios_pb2_grpc.ScenarioServiceServicer):
                 found = [store.get_plan(conn, pid) for pid in request.plan_ids]
             return pb.ComparePlansResponse(plans=[convert.plan_kpis_to_pb(p) for p in found])
 
-        return await asyncio.to_thread(read)
+        return await self.db.run(read)
 
     @grpc_errors
     async def ApprovePlan(

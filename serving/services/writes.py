@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -50,7 +49,7 @@ async def idempotent_write(
     response_type: type[M],
     write: Callable[[Connection], M],
 ) -> M:
-    """Run ``write`` in one transaction off the event loop. With an idempotency key, a
+    """Run ``write`` in one transaction on the database's threads. With an idempotency key, a
     repeat of the same request returns the stored response; a concurrent twin that lost
     the race on the key is answered from the winner's stored response."""
     check_idempotency_key(key)
@@ -58,8 +57,8 @@ async def idempotent_write(
     digest = hashlib.sha256(body).hexdigest()
     args: tuple[Any, ...] = (db, method, key, digest, response_type, write)
     try:
-        return await asyncio.to_thread(_write_once, *args)
+        return await db.run(_write_once, *args)
     except IntegrityError:
         if not key:
             raise
-        return await asyncio.to_thread(_write_once, *args)
+        return await db.run(_write_once, *args)

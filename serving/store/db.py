@@ -4,15 +4,22 @@ SQLite (a local file) is the embedded default; PostgreSQL is the production stor
 Writes run in ``Database.write()`` transactions, which on SQLite take the write lock up
 front (BEGIN IMMEDIATE) so that read-check-write sequences are atomic, as they are under
 PostgreSQL's row locks.
+
+The async server runs store work with ``await db.run(fn)``: a small thread pool of the
+database's own, so that database calls never run on the event loop and a burst of them
+does not spread over many threads fighting for the GIL (SQLite does its work in-process;
+PostgreSQL gets more threads because its threads mostly wait on the network).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +30,10 @@ __all__ = ["MIGRATIONS_DIR", "Database", "open_database"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 _WRITE = "turnwise_write"
+_SQLITE_THREADS = 2
+_SERVER_THREADS = 8
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,16 @@ class Database:
     transaction that commits on success and rolls back on any exception."""
 
     engine: Engine
+    threads: int = _SQLITE_THREADS
+    _executor: ThreadPoolExecutor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="turnwise-db")
+        object.__setattr__(self, "_executor", pool)
+
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run blocking store work ``fn(*args)`` on the database's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     @property
     def url(self) -> str:
@@ -47,6 +68,7 @@ class Database:
             yield conn
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True)
         self.engine.dispose()
 
 
@@ -85,8 +107,9 @@ def migrate(engine: Engine) -> None:
 def open_database(url: str) -> Database:
     """Engine for ``url`` (``sqlite:///path.db`` or ``postgresql+psycopg://...``), migrated."""
     if url.startswith("sqlite"):
-        engine = _sqlite_engine(url)
+        engine, threads = _sqlite_engine(url), _SQLITE_THREADS
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        threads = _SERVER_THREADS
     migrate(engine)
-    return Database(engine)
+    return Database(engine, threads)
