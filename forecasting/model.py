@@ -35,13 +35,15 @@ __all__ = [
 
 
 class ModelName(enum.Enum):
-    """Model families; the names match the contract's ForecastModel enum."""
+    """Model families, as in the contract's ForecastModel enum."""
 
     ENSEMBLE = "ensemble"
     PROPHET = "prophet"
     XGBOOST = "xgboost"
     SEASONAL_NAIVE = "seasonal-naive"
     ETS = "ets"
+    THETA = "theta"
+    CROSTON = "croston"
 
 
 class ModelFailure(Exception):

@@ -32,6 +32,7 @@ __all__ = [
     "build_panel",
     "check_levels",
     "future_dates",
+    "infer_frequency",
 ]
 
 DEFAULT_LEVELS = (0.1, 0.5, 0.9)
@@ -101,6 +102,21 @@ class Panel:
 def future_dates(last: pd.Timestamp, freq: Frequency, h: int) -> pd.DatetimeIndex:
     """The ``h`` grid dates after ``last``."""
     return pd.date_range(last, periods=h + 1, freq=freq.value)[1:]
+
+
+def infer_frequency(ds: pd.Series) -> Frequency:
+    """WEEKLY when every date is a Monday, MONTHLY when every date is the first of a month
+    (monthly wins for dates that are both); else an error asking for the frequency."""
+    dates = pd.DatetimeIndex(pd.to_datetime(ds.to_numpy()))
+    if len(dates) and (dates.day == 1).all():
+        return Frequency.MONTHLY
+    if len(dates) and (dates.day_of_week == 0).all():
+        return Frequency.WEEKLY
+    raise InvalidArgument(
+        "freq",
+        "cannot tell the frequency from the dates (neither all Mondays nor all firsts "
+        "of a month); give it: W (weekly) or MS (monthly)",
+    )
 
 
 def check_levels(levels: Sequence[float], field_name: str = "quantiles") -> tuple[float, ...]:
@@ -192,7 +208,7 @@ def _typed(df: pd.DataFrame, regressors: tuple[str, ...], row_base: int) -> pd.D
 def _check_grid(frame: pd.DataFrame, freq: Frequency, row_base: int) -> None:
     ds = pd.DatetimeIndex(frame["ds"])
     if freq is Frequency.WEEKLY:
-        off = (ds.dayofweek != 0) | (ds.normalize() != ds)
+        off = (ds.day_of_week != 0) | (ds.normalize() != ds)
         want = "a Monday (weeks start on Monday)"
     else:
         off = (ds.day != 1) | (ds.normalize() != ds)

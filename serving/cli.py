@@ -4,6 +4,7 @@ turnwise serve [--host H] [--port P] [--database-url URL]   run the gRPC server
 turnwise demo-data --out DIR [--stores N] [--trims M] [--seed S]   write the demo group
 turnwise load --data DIR [--database-url URL]   load a demo-data directory into the store
 turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.json
+turnwise forecast | backtest | plot ...   forecasting (see serving/cli_forecast.py)
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from serving.cli_forecast import add_commands
 from serving.config import ServerConfig
 from turnwise.errors import TurnwiseError
 
@@ -24,7 +26,7 @@ __all__ = ["main"]
 log = logging.getLogger("turnwise.cli")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], None]]]:
     parser = argparse.ArgumentParser(prog="turnwise", description=__doc__.split("\n\n")[0])
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,7 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark against its baselines")
     bench.add_argument("name", help="benchmark name, e.g. grpc")
     bench.add_argument("--quick", action="store_true", help="smaller cases only")
-    return parser
+    commands: dict[str, Callable[[argparse.Namespace], None]] = {
+        "serve": _serve,
+        "demo-data": _demo_data,
+        "load": _load,
+        "bench": _bench,
+    }
+    commands.update(add_commands(sub))
+    return parser, commands
 
 
 def _load_demo_if_empty(config: ServerConfig) -> None:
@@ -139,11 +148,11 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    args = parser.parse_args(argv)
     from serving.observability import configure_logging
 
     configure_logging(args.log_level)
-    commands = {"serve": _serve, "demo-data": _demo_data, "load": _load, "bench": _bench}
     try:
         commands[args.command](args)
     except TurnwiseError as err:

@@ -19,6 +19,8 @@ from grpc_reflection.v1alpha import reflection
 
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
+from serving.jobs import JobRunner
+from serving.services.jobs import JobServicer
 from serving.services.network import NetworkServicer
 from serving.services.scenarios import ScenarioServicer
 from serving.services.unimplemented import PENDING, unimplemented_servicer
@@ -38,20 +40,23 @@ __all__ = ["SERVICE_NAMES", "Runtime", "create_server", "serve"]
 log = logging.getLogger("turnwise.server")
 
 SERVICE_NAMES = tuple(
-    f"turnwise.v1.{name}" for name in ("NetworkService", "ScenarioService", *PENDING)
+    f"turnwise.v1.{name}" for name in ("NetworkService", "ScenarioService", "JobService", *PENDING)
 )
 
 
 @dataclass
 class Runtime:
-    """What a running server holds, for shutdown and for tests."""
+    """What a running server holds, for shutdown and for tests. ``jobs`` runs the
+    long-running jobs that services start (and JobService reports)."""
 
     config: ServerConfig
     db: Database
     cpu: CpuPool
     health: health.aio.HealthServicer
+    jobs: JobRunner
 
     async def close(self) -> None:
+        await self.jobs.close()
         self.cpu.shutdown()
         self.db.close()
 
@@ -60,8 +65,11 @@ def create_server(
     config: ServerConfig, db: Database | None = None
 ) -> tuple[grpc.aio.Server, int, Runtime]:
     """A bound, not yet started server; ``port`` is the bound port (config.port 0 = any).
-    Call it inside a running event loop."""
+    Call it inside a running event loop. Jobs a previous process left unfinished are
+    marked FAILED here (jobs do not survive a restart)."""
     db = db or open_database(config.database_url)
+    jobs = JobRunner(db, close_seconds=config.grace_seconds)
+    jobs.fail_interrupted()
     interceptors: list[grpc.aio.ServerInterceptor] = [ObservabilityInterceptor()]
     if config.auth_token:
         interceptors.insert(0, AuthInterceptor(config.auth_token))
@@ -85,7 +93,7 @@ def create_server(
     lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(
         unimplemented_servicer("LeadRoutingService"), server
     )
-    jobs_pb2_grpc.add_JobServiceServicer_to_server(unimplemented_servicer("JobService"), server)
+    jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(db, jobs), server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -95,7 +103,9 @@ def create_server(
     port = server.add_insecure_port(f"{config.host}:{config.port}")
     if port == 0:
         raise OSError(f"could not bind {config.host}:{config.port}")
-    runtime = Runtime(config=config, db=db, cpu=CpuPool(config.cpu_workers), health=health_servicer)
+    runtime = Runtime(
+        config=config, db=db, cpu=CpuPool(config.cpu_workers), health=health_servicer, jobs=jobs
+    )
     return server, port, runtime
 
 
@@ -124,5 +134,6 @@ async def serve(
     await stop.wait()
     log.info("shutting down", extra={"grace_seconds": config.grace_seconds})
     await runtime.health.enter_graceful_shutdown()
-    await server.stop(config.grace_seconds)
+    # Jobs stop alongside the drain, so that WatchJob streams end with the jobs' last state.
+    await asyncio.gather(server.stop(config.grace_seconds), runtime.jobs.close())
     await runtime.close()

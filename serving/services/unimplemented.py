@@ -12,8 +12,6 @@ from turnwise.v1 import (
     allocation_pb2_grpc,
     forecasting_pb2,
     forecasting_pb2_grpc,
-    jobs_pb2,
-    jobs_pb2_grpc,
     lead_routing_pb2,
     lead_routing_pb2_grpc,
 )
@@ -36,11 +34,6 @@ PENDING: dict[str, tuple[type, Any, str]] = {
         lead_routing_pb2_grpc.LeadRoutingServiceServicer,
         lead_routing_pb2.DESCRIPTOR,
         "lead routing (issue 6)",
-    ),
-    "JobService": (
-        jobs_pb2_grpc.JobServiceServicer,
-        jobs_pb2.DESCRIPTOR,
-        "the first long-running engine, forecast jobs (issue 3)",
     ),
 }
 

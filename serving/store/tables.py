@@ -254,12 +254,14 @@ jobs = Table(
     Column("job_id", ID, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("state", String(16), nullable=False, index=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("done", BigInteger, nullable=False),
     Column("total", BigInteger, nullable=False),
     Column("message", Text, nullable=False),
     Column("cancel_requested", Boolean, nullable=False),
+    # The serialized result a finished job keeps (e.g. a ForecastResponse); migration 0002.
+    Column("result", LargeBinary, nullable=True),
 )
 
 idempotency_keys = Table(

@@ -22,6 +22,8 @@ class ForecastModel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FORECAST_MODEL_XGBOOST: _ClassVar[ForecastModel]
     FORECAST_MODEL_SEASONAL_NAIVE: _ClassVar[ForecastModel]
     FORECAST_MODEL_ETS: _ClassVar[ForecastModel]
+    FORECAST_MODEL_THETA: _ClassVar[ForecastModel]
+    FORECAST_MODEL_CROSTON: _ClassVar[ForecastModel]
 FREQUENCY_UNSPECIFIED: Frequency
 FREQUENCY_WEEKLY: Frequency
 FREQUENCY_MONTHLY: Frequency
@@ -31,6 +33,8 @@ FORECAST_MODEL_PROPHET: ForecastModel
 FORECAST_MODEL_XGBOOST: ForecastModel
 FORECAST_MODEL_SEASONAL_NAIVE: ForecastModel
 FORECAST_MODEL_ETS: ForecastModel
+FORECAST_MODEL_THETA: ForecastModel
+FORECAST_MODEL_CROSTON: ForecastModel
 
 class Observation(_message.Message):
     __slots__ = ("ds", "y", "regressors")

@@ -1,0 +1,179 @@
+"""The forecasting commands of the ``turnwise`` command line.
+
+turnwise forecast --input FILE.csv --horizon H [--freq W|MS] [--quantiles 0.1,0.5,0.9]
+                  [--future FUTURE.csv] [--model ensemble] [--workers N] --output OUT.csv
+                  [--report REPORT.csv]
+turnwise backtest --input FILE.csv --horizon H [--freq W|MS] [--folds 3] [--models ...]
+turnwise plot --input FILE.csv --forecast OUT.csv --series ID --output PLOT.png
+
+The input is the long format (unique_id, ds, y, optional regressor columns); ``--future``
+holds the regressors' values for the horizon (unique_id, ds, regressor columns). Errors name
+the CSV line numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from turnwise.errors import InvalidArgument
+
+__all__ = ["add_commands"]
+
+_CSV_LINE = 2  # row 0 of a frame read from a CSV with a header is line 2
+
+
+def _model_names() -> list[str]:
+    from forecasting.model import ModelName
+
+    return [m.value for m in ModelName]
+
+
+def add_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> dict[str, Callable[[argparse.Namespace], None]]:
+    """Add the forecasting sub-commands; returns their handlers by name."""
+    models = _model_names()
+    fc = sub.add_parser("forecast", help="forecast series from a long-format CSV")
+    _common(fc)
+    fc.add_argument("--quantiles", default="0.1,0.5,0.9", help="levels, comma-separated")
+    fc.add_argument("--future", type=Path, help="future regressor values (CSV)")
+    fc.add_argument("--model", default="ensemble", choices=models)
+    fc.add_argument("--output", type=Path, required=True, help="forecast CSV to write")
+    fc.add_argument("--report", type=Path, help="per-series report CSV (model, fallback, winner)")
+
+    bt = sub.add_parser("backtest", help="rolling-origin backtest; prints the metrics table")
+    _common(bt)
+    bt.add_argument("--folds", type=int, default=3, help="rolling origins (default 3)")
+    bt.add_argument(
+        "--models",
+        default="ensemble,seasonal-naive,ets,theta,xgboost",
+        help=f"comma-separated, of: {', '.join(models)}",
+    )
+    bt.add_argument("--output", type=Path, help="also write the per-fold scores (CSV)")
+
+    plot = sub.add_parser("plot", help="PNG of one series: history, forecast and interval")
+    plot.add_argument("--input", type=Path, required=True, help="history CSV (long format)")
+    plot.add_argument("--forecast", type=Path, required=True, help="CSV written by forecast")
+    plot.add_argument("--series", required=True, help="unique_id of the series to draw")
+    plot.add_argument("--output", type=Path, required=True, help="PNG to write")
+    return {"forecast": _forecast, "backtest": _backtest, "plot": _plot}
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", type=Path, required=True, help="long-format CSV: unique_id, ds, y")
+    p.add_argument("--horizon", type=int, required=True, help="steps ahead")
+    p.add_argument("--freq", help="W (weekly, Mondays) or MS (monthly); default: from the dates")
+    p.add_argument("--workers", type=int, default=1, help="Ray workers (1 = no Ray)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise InvalidArgument(what, f"no such file: {path}")
+    return pd.read_csv(path, dtype={"unique_id": str})
+
+
+def _panel(args: argparse.Namespace, future: Path | None = None):  # type: ignore[no-untyped-def]
+    from forecasting.panel import Frequency, build_panel, infer_frequency
+
+    df = _read_csv(args.input, "--input")
+    if "ds" not in df.columns:
+        raise InvalidArgument(
+            "ds", f"{args.input}: missing column; the long format is unique_id, ds, y"
+        )
+    freq = Frequency.parse(args.freq, "--freq") if args.freq else infer_frequency(df["ds"])
+    fut = _read_csv(future, "--future") if future else None
+    return build_panel(df, freq, args.horizon, fut, row_base=_CSV_LINE)
+
+
+def _levels(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InvalidArgument("--quantiles", f"not a list of numbers: {text!r}") from None
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    print(f"\r{message}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def _forecast(args: argparse.Namespace) -> None:
+    from forecasting.backend import make_backend
+    from forecasting.forecaster import ForecastConfig, forecast
+    from forecasting.model import ModelName
+
+    start = time.perf_counter()
+    panel = _panel(args, args.future)
+    config = ForecastConfig(model=ModelName(args.model), seed=args.seed, xgb_threads=args.workers)
+    result = forecast(panel, _levels(args.quantiles), config, make_backend(args.workers), _progress)
+    print(file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    result.to_frame().to_csv(args.output, index=False, date_format="%Y-%m-%d")
+    if args.report:
+        result.report_frame().to_csv(args.report, index=False)
+    print(
+        f"forecast {len(panel)} series x {panel.horizon} steps in "
+        f"{time.perf_counter() - start:.1f} s -> {args.output}"
+    )
+    for demand, weights in result.ensembles.items():
+        if weights.entries:
+            members = ", ".join(f"{m.value} {w:.2f}" for m, w in weights.weights.items())
+            print(f"  {demand.value}: {members} (interval x{weights.interval_scale:.2f})")
+    if result.gaps:
+        print(f"  {len(result.gaps)} series had missing dates, filled with 0")
+    for f in result.fallbacks[:10]:
+        print(f"  fallback {f.unique_id}: {f.fallback_reason}")
+    if len(result.fallbacks) > 10:
+        print(f"  ... {len(result.fallbacks) - 10} more fallbacks (see --report)")
+
+
+def _backtest(args: argparse.Namespace) -> None:
+    from forecasting.backend import make_backend
+    from forecasting.evaluation import FoldScore, evaluate, scores_frame
+    from forecasting.forecaster import ForecastConfig
+    from forecasting.model import ModelName
+
+    panel = _panel(args)
+    try:
+        models = [ModelName(m.strip()) for m in args.models.split(",") if m.strip()]
+    except ValueError as exc:
+        raise InvalidArgument(
+            "--models", f"{exc}; choose from {', '.join(_model_names())}"
+        ) from None
+
+    def on_fold(row: FoldScore) -> None:
+        print(f"fold {row.fold} {row.model.value}: wape {row.scores.wape:.4f}", file=sys.stderr)
+
+    config = ForecastConfig(seed=args.seed, xgb_threads=args.workers)
+    rows = evaluate(
+        panel,
+        models,
+        args.folds,
+        config=config,
+        backend=make_backend(args.workers),
+        on_fold=on_fold,
+    )
+    table = scores_frame(rows)
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+    if args.output:
+        pd.DataFrame(
+            [{"model": r.model.value, "fold": r.fold, **r.scores.__dict__} for r in rows]
+        ).to_csv(args.output, index=False)
+
+
+def _plot(args: argparse.Namespace) -> None:
+    from forecasting.plot import plot_series
+
+    out = plot_series(
+        _read_csv(args.input, "--input"),
+        _read_csv(args.forecast, "--forecast"),
+        args.series,
+        args.output,
+    )
+    print(f"wrote {out}")
