@@ -9,6 +9,7 @@ the forecasts on the held-out steps.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -117,14 +118,7 @@ def evaluate(
         train, actuals = truncate_panel(panel, panel.horizon * i)
         insample = {s.unique_id: s.y for s in train.series}
         for model in models:
-            cfg = ForecastConfig(
-                model,
-                config.folds,
-                config.max_backtest_series,
-                config.chunk_size,
-                config.xgb_threads,
-                config.seed,
-            )
+            cfg = dataclasses.replace(config, model=model)
             result = forecast(train, levels, cfg, backend)
             row = FoldScore(
                 model,

@@ -66,9 +66,9 @@ class ForecastConfig:
     max_backtest_series: int = 500
     chunk_size: int = 20
     xgb_threads: int = 1
+    seed: int = 0
     xgb_params: BoosterParams | None = None
     """Boosting settings of the global XGBoost member (None: its defaults)."""
-    seed: int = 0
 
 
 @dataclass(frozen=True)
