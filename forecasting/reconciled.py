@@ -158,9 +158,11 @@ def forecast_hierarchy(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     borrow_from: Sequence[Sequence[str]] | None = None,
+    row_base: int = 0,
 ) -> HierarchyForecast:
     """Forecast and reconcile a hierarchy; see the module docstring. ``borrow_from`` lists
-    the levels (of ``levels``) a new series may borrow from, in order of preference."""
+    the levels (of ``levels``) a new series may borrow from, in order of preference;
+    ``row_base`` is the number errors give the first row of ``history`` (2 for a CSV)."""
     _check_inputs(history, attributes)
     lv = check_levels(quantile_levels)
     attrs = attributes.assign(unique_id=attributes["unique_id"].astype(str))
@@ -173,7 +175,7 @@ def forecast_hierarchy(
         if unknown:
             raise InvalidArgument("borrow_from", f"{unknown} are not among levels {levels}")
     # Validate the bottom history first so that errors name the caller's own rows.
-    build_panel(hist, freq, horizon)
+    build_panel(hist, freq, horizon, row_base=row_base)
     nodes = _node_history(h, hist)
     panel = build_panel(nodes, freq, horizon)
     base = forecast(panel, lv, config, backend, progress, should_stop)

@@ -3,12 +3,21 @@
 turnwise forecast --input FILE.csv --horizon H [--freq W|MS] [--quantiles 0.1,0.5,0.9]
                   [--future FUTURE.csv] [--model ensemble] [--workers N] --output OUT.csv
                   [--report REPORT.csv]
+                  [--attributes ATTRS.csv --levels 'total;region_id;brand_id,region_id'
+                   [--reconcile mint|bu|ols|wls] [--borrow-from 'store_id,model_id;brand_id']]
 turnwise backtest --input FILE.csv --horizon H [--freq W|MS] [--folds 3] [--models ...]
 turnwise plot --input FILE.csv --forecast OUT.csv --series ID --output PLOT.png
 
 The input is the long format (unique_id, ds, y, optional regressor columns); ``--future``
 holds the regressors' values for the horizon (unique_id, ds, regressor columns). Errors name
 the CSV line numbers.
+
+With ``--attributes`` (one row per bottom series: unique_id and attribute columns) the
+forecast covers every node of the hierarchy that ``--levels`` describes (``;`` between
+levels, ``,`` between the columns of a crossed level, ``total`` for the grand total),
+reconciled so that the means add up, with a ``level`` column in the output; an attribute
+row with no history is a new series that borrows its siblings' average (see
+``forecasting.reconciled``).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from turnwise.errors import InvalidArgument
 __all__ = ["add_commands"]
 
 _CSV_LINE = 2  # row 0 of a frame read from a CSV with a header is line 2
+_RECONCILE = {"bu": "bottom-up", "ols": "ols", "wls": "wls-struct", "mint": "mint-shrink"}
 
 
 def _model_names() -> list[str]:
@@ -46,6 +56,10 @@ def add_commands(
     fc.add_argument("--model", default="ensemble", choices=models)
     fc.add_argument("--output", type=Path, required=True, help="forecast CSV to write")
     fc.add_argument("--report", type=Path, help="per-series report CSV (model, fallback, winner)")
+    fc.add_argument("--attributes", type=Path, help="hierarchy: unique_id + attribute columns")
+    fc.add_argument("--levels", help="hierarchy levels, e.g. 'total;region_id;brand_id,model_id'")
+    fc.add_argument("--reconcile", default="mint", choices=sorted(_RECONCILE))
+    fc.add_argument("--borrow-from", help="levels new series borrow from, in order (as --levels)")
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest; prints the metrics table")
     _common(bt)
@@ -103,11 +117,72 @@ def _progress(done: int, total: int, message: str) -> None:
     print(f"\r{message}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
+def _parse_levels(text: str, option: str) -> list[list[str]]:
+    levels = []
+    for part in text.split(";"):
+        cols = [c.strip() for c in part.split(",") if c.strip()]
+        if not cols:
+            raise InvalidArgument(option, f"an empty level in {text!r}")
+        levels.append([] if cols == ["total"] else cols)
+    return levels
+
+
+def _forecast_hierarchy(args: argparse.Namespace) -> None:
+    from forecasting.backend import make_backend
+    from forecasting.forecaster import ForecastConfig
+    from forecasting.hierarchy import ReconcileMethod
+    from forecasting.model import ModelName
+    from forecasting.panel import Frequency, infer_frequency
+    from forecasting.reconciled import forecast_hierarchy
+
+    start = time.perf_counter()
+    if args.future:
+        raise InvalidArgument("--future", "hierarchical forecasts take no regressors")
+    if not args.levels:
+        raise InvalidArgument("--levels", "required with --attributes")
+    history = _read_csv(args.input, "--input")
+    if "ds" not in history.columns:
+        raise InvalidArgument("ds", f"{args.input}: missing column")
+    freq = Frequency.parse(args.freq, "--freq") if args.freq else infer_frequency(history["ds"])
+    result = forecast_hierarchy(
+        history,
+        _read_csv(args.attributes, "--attributes"),
+        _parse_levels(args.levels, "--levels"),
+        freq,
+        args.horizon,
+        _levels(args.quantiles),
+        ReconcileMethod(_RECONCILE[args.reconcile]),
+        ForecastConfig(model=ModelName(args.model), seed=args.seed, xgb_threads=args.workers),
+        make_backend(args.workers),
+        _progress,
+        borrow_from=_parse_levels(args.borrow_from, "--borrow-from") if args.borrow_from else None,
+        row_base=_CSV_LINE,
+    )
+    print(file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    result.to_frame().to_csv(args.output, index=False, date_format="%Y-%m-%d")
+    if args.report:
+        result.base.report_frame().to_csv(args.report, index=False)
+    h = result.hierarchy
+    print(
+        f"forecast {h.n_nodes} nodes ({h.n_bottom} bottom series) x {args.horizon} steps, "
+        f"reconciled by {result.method.value}, in {time.perf_counter() - start:.1f} s "
+        f"-> {args.output}"
+    )
+    for uid, node in sorted(result.borrowed.items())[:10]:
+        print(f"  new series {uid}: borrowed from {node}")
+    for f in result.base.fallbacks[:10]:
+        print(f"  fallback {f.unique_id}: {f.fallback_reason}")
+
+
 def _forecast(args: argparse.Namespace) -> None:
     from forecasting.backend import make_backend
     from forecasting.forecaster import ForecastConfig, forecast
     from forecasting.model import ModelName
 
+    if args.attributes:
+        _forecast_hierarchy(args)
+        return
     start = time.perf_counter()
     panel = _panel(args, args.future)
     config = ForecastConfig(model=ModelName(args.model), seed=args.seed, xgb_threads=args.workers)
