@@ -103,8 +103,9 @@ forecasting at once do not interleave their draws."""
 
 @functools.cache
 def quiet_prophet_logs() -> None:
-    """Import Prophet with its logs at WARNING (once per process), unless the ``forecasting``
-    logger is enabled for DEBUG, in which case Prophet and cmdstanpy keep their INFO logs.
+    """Import Prophet with its logs at WARNING (cmdstanpy's at CRITICAL) once per process,
+    unless the ``forecasting`` logger is enabled for DEBUG, in which case Prophet and
+    cmdstanpy keep their INFO logs.
 
     ``import prophet`` logs "Importing plotly failed" at ERROR and then sets the ``prophet``
     logger to INFO, and cmdstanpy adds its own INFO handler on first use: so ``prophet.plot``
@@ -118,6 +119,11 @@ def quiet_prophet_logs() -> None:
     cmdstanpy.utils.get_logger()  # installs its handler now, so it does not reset the level
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # An L-BFGS run that stops early is logged by cmdstanpy at ERROR and by Prophet at
+    # WARNING, and Prophet then refits with Newton by itself; a fit that really fails raises
+    # and the forecaster reports it. Neither message is the caller's to act on.
+    logging.getLogger("cmdstanpy").setLevel(logging.CRITICAL)
+    logging.getLogger("prophet.models").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
