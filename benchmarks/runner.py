@@ -59,6 +59,7 @@ Benchmark = Callable[[bool], list[Row]]
 BENCHMARKS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "grpc": "benchmarks.grpc_roundtrip",
+        "forecast": "benchmarks.forecast",
     }
 )
 

@@ -1,4 +1,4 @@
-"""The Chinese car-retail calendar as features of weekly and monthly periods.
+"""The Chinese car-retail calendar as features of weekly, monthly and quarterly periods.
 
 Each event is a window of days around an anchor (from ``holidays.China`` for the moving
 lunar holidays, fixed dates for the others). A period's feature for an event is the share of
@@ -86,11 +86,10 @@ def calendar_features(ds: pd.DatetimeIndex, freq: Frequency) -> pd.DataFrame:
     """One row per date of ``ds`` (grid dates of ``freq``), one column per event: the share
     of the period's days inside the event's window."""
     starts = ds.normalize()
-    ends = (
-        starts + pd.DateOffset(days=7)
-        if freq is Frequency.WEEKLY
-        else starts + pd.DateOffset(months=1)
-    )
+    if freq is Frequency.WEEKLY:
+        ends = starts + pd.DateOffset(days=7)
+    else:
+        ends = starts + pd.DateOffset(months=3 if freq is Frequency.QUARTERLY else 1)
     length = (ends - starts).days.to_numpy(dtype=float)
     out = np.zeros((len(ds), len(CALENDAR_FEATURES)))
     if len(ds) == 0:

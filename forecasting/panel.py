@@ -37,6 +37,7 @@ __all__ = [
 
 DEFAULT_LEVELS = (0.1, 0.5, 0.9)
 _MAX_LISTED = 5
+_QUARTER_MONTHS = (1, 4, 7, 10)
 
 
 class Frequency(enum.Enum):
@@ -44,20 +45,27 @@ class Frequency(enum.Enum):
 
     WEEKLY = "W-MON"
     MONTHLY = "MS"
+    QUARTERLY = "QS"
+    """Quarters stamped on their first day (1 Jan, 1 Apr, 1 Jul, 1 Oct)."""
 
     @property
     def season_length(self) -> int:
-        return 52 if self is Frequency.WEEKLY else 12
+        return {Frequency.WEEKLY: 52, Frequency.MONTHLY: 12, Frequency.QUARTERLY: 4}[self]
 
     @classmethod
     def parse(cls, text: str, field_name: str = "freq") -> Frequency:
-        """``W``/``W-MON``/``weekly`` or ``MS``/``M``/``monthly``; anything else is an error."""
+        """``W``/``W-MON``/``weekly``, ``MS``/``M``/``monthly`` or ``QS``/``Q``/``quarterly``;
+        anything else is an error."""
         key = text.strip().upper()
         if key in ("W", "W-MON", "WEEKLY"):
             return cls.WEEKLY
         if key in ("MS", "M", "MONTHLY"):
             return cls.MONTHLY
-        raise InvalidArgument(field_name, f"unknown frequency {text!r}; use W (weekly) or MS")
+        if key in ("QS", "QS-JAN", "Q", "QUARTERLY"):
+            return cls.QUARTERLY
+        raise InvalidArgument(
+            field_name, f"unknown frequency {text!r}; use W (weekly), MS (monthly) or QS"
+        )
 
 
 @dataclass(frozen=True)
@@ -105,17 +113,20 @@ def future_dates(last: pd.Timestamp, freq: Frequency, h: int) -> pd.DatetimeInde
 
 
 def infer_frequency(ds: pd.Series) -> Frequency:
-    """WEEKLY when every date is a Monday, MONTHLY when every date is the first of a month
-    (monthly wins for dates that are both); else an error asking for the frequency."""
+    """QUARTERLY when every date is the first of January, April, July or October and there
+    are at least two distinct dates; else MONTHLY when every date is the first of a month;
+    else WEEKLY when every date is a Monday (month and quarter starts win for dates that are
+    also Mondays); else an error asking for the frequency."""
     dates = pd.DatetimeIndex(pd.to_datetime(ds.to_numpy()))
     if len(dates) and (dates.day == 1).all():
-        return Frequency.MONTHLY
+        quarter_starts = np.isin(dates.month, _QUARTER_MONTHS).all()
+        return Frequency.QUARTERLY if quarter_starts and dates.nunique() > 1 else Frequency.MONTHLY
     if len(dates) and (dates.day_of_week == 0).all():
         return Frequency.WEEKLY
     raise InvalidArgument(
         "freq",
         "cannot tell the frequency from the dates (neither all Mondays nor all firsts "
-        "of a month); give it: W (weekly) or MS (monthly)",
+        "of a month); give it: W (weekly), MS (monthly) or QS (quarterly)",
     )
 
 
@@ -210,6 +221,9 @@ def _check_grid(frame: pd.DataFrame, freq: Frequency, row_base: int) -> None:
     if freq is Frequency.WEEKLY:
         off = (ds.day_of_week != 0) | (ds.normalize() != ds)
         want = "a Monday (weeks start on Monday)"
+    elif freq is Frequency.QUARTERLY:
+        off = (ds.day != 1) | ~np.isin(ds.month, _QUARTER_MONTHS) | (ds.normalize() != ds)
+        want = "the first day of a quarter (1 Jan, 1 Apr, 1 Jul or 1 Oct)"
     else:
         off = (ds.day != 1) | (ds.normalize() != ds)
         want = "the first of a month"

@@ -86,25 +86,33 @@ class FeatureLayout:
 
 
 def layout_for(spec: ForecastSpec) -> FeatureLayout:
-    """Weekly: 13 lags, windows 4/13/52; monthly: 12 lags, windows 3/6/12. Scale: the mean
-    absolute value of the last 4 weeks or 3 months."""
+    """Weekly: 13 lags, windows 4/13/52; monthly: 12 lags, windows 3/6/12; quarterly: 8
+    lags, windows 2/4/8. Scale: the mean absolute value of the last 4 weeks, 3 months or 2
+    quarters."""
     if spec.freq is Frequency.WEEKLY:
         return FeatureLayout(52, 13, (4, 13, 52), 4, spec.regressors)
+    if spec.freq is Frequency.QUARTERLY:
+        return FeatureLayout(4, 8, (2, 4, 8), 2, spec.regressors)
     return FeatureLayout(12, 12, (3, 6, 12), 3, spec.regressors)
 
 
 def period_numbers(ds: pd.DatetimeIndex, freq: Frequency) -> np.ndarray:
-    """An integer per grid date, consecutive along the grid (weeks or months since 1970)."""
+    """An integer per grid date, consecutive along the grid (weeks, months or quarters since
+    1970)."""
     values = ds.to_numpy()
     if freq is Frequency.WEEKLY:
         days = values.astype("datetime64[D]").astype(np.int64)
         return (days - _EPOCH_MONDAY_DAY) // 7
-    return values.astype("datetime64[M]").astype(np.int64)
+    months = values.astype("datetime64[M]").astype(np.int64)
+    return months // 3 if freq is Frequency.QUARTERLY else months
 
 
 def _period_dates(first: int, count: int, freq: Frequency) -> pd.DatetimeIndex:
     if freq is Frequency.WEEKLY:
         return pd.date_range(_WEEK_EPOCH + pd.Timedelta(weeks=first), periods=count, freq="W-MON")
+    if freq is Frequency.QUARTERLY:
+        start = pd.Timestamp(year=1970 + first // 4, month=3 * (first % 4) + 1, day=1)
+        return pd.date_range(start, periods=count, freq="QS")
     start = pd.Timestamp(year=1970 + first // 12, month=first % 12 + 1, day=1)
     return pd.date_range(start, periods=count, freq="MS")
 
@@ -117,6 +125,9 @@ class CalendarTable:
         if freq is Frequency.WEEKLY:
             position = (dates.day_of_year.to_numpy() - 1) // 7 + 1
             angle = 2 * np.pi * (dates.day_of_year.to_numpy() - 1) / 365.25
+        elif freq is Frequency.QUARTERLY:
+            position = dates.quarter.to_numpy()
+            angle = 2 * np.pi * (position - 1) / 4
         else:
             position = dates.month.to_numpy()
             angle = 2 * np.pi * (position - 1) / 12

@@ -123,3 +123,36 @@ def test_calendar_puts_the_moving_spring_festival_in_its_week() -> None:
     monthly = calendar_features(months, Frequency.MONTHLY)
     assert monthly["national_day"].tolist() == pytest.approx([0, 7 / 31, 0, 0])
     assert monthly["year_end"].iloc[3] == pytest.approx(16 / 31)
+
+
+def test_quarterly_frequency_grid_parse_inference_and_features() -> None:
+    from forecasting.model import ForecastSpec
+    from forecasting.panel import future_dates
+    from forecasting.xgb_features import CalendarTable, layout_for, period_numbers
+
+    q = Frequency.QUARTERLY
+    assert (q.value, q.season_length) == ("QS", 4)
+    assert Frequency.parse("Q") is q and Frequency.parse("quarterly") is q
+    assert infer_frequency(pd.Series(["2024-01-01", "2024-04-01", "2024-07-01"])) is q
+    assert infer_frequency(pd.Series(["2024-01-01", "2024-02-01"])) is Frequency.MONTHLY
+    assert infer_frequency(pd.Series(["2024-01-01"])) is Frequency.MONTHLY  # one date: ambiguous
+    ds = pd.date_range("2023-01-01", periods=6, freq="QS")
+    panel = build_panel(pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.arange(6.0)}), q, 4)
+    assert panel.series[0].ds.equals(ds)
+    assert list(future_dates(ds[-1], q, 2)) == [
+        pd.Timestamp("2024-07-01"),
+        pd.Timestamp("2024-10-01"),
+    ]
+    gap = pd.DataFrame({"unique_id": "a", "ds": ds[[0, 2]], "y": [1.0, 2.0]})
+    assert build_panel(gap, q, 1).gaps == {"a": 1}
+    off = pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-02-01"], "y": [1, 2]})
+    with pytest.raises(
+        InvalidArgument, match=r"not on the QS grid at rows 1.*first day of a quarter"
+    ):
+        build_panel(off, q, 2)
+    assert calendar_features(ds[3:4], q)["national_day"].iloc[0] == pytest.approx(7 / 92)
+    numbers = period_numbers(ds, q)
+    assert np.array_equal(np.diff(numbers), np.ones(5)) and numbers[0] == 4 * (2023 - 1970)
+    table = CalendarTable(int(numbers[0]), int(numbers[-1]), q)
+    assert table.values[:, 2].tolist() == [1, 2, 3, 4, 1, 2]  # season_position: the quarter
+    assert layout_for(ForecastSpec(q, 4)).season_length == 4
