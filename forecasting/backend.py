@@ -1,9 +1,10 @@
 """Where per-series work runs: in this process, or on Ray.
 
 The forecaster hands a backend a top-level function and a list of work items (chunks of
-series); the backend returns one result per item, in order, calls ``on_done`` as items
-finish (progress) and stops early when ``should_stop`` turns true (cancellation). Results do
-not depend on the backend: every item is computed from its own inputs and seeds only.
+series); the backend returns one result per item, in order, calls ``on_done(i)`` with the
+index of each item as it finishes (progress; items may finish out of order) and stops early
+when ``should_stop`` turns true (cancellation). Results do not depend on the backend: every
+item is computed from its own inputs and seeds only.
 
 - ``SequentialBackend``: one process, item by item; small requests and tests.
 - ``RayBackend``: Ray tasks, one per item. ``address=None`` starts (or reuses) a local Ray
@@ -33,7 +34,8 @@ class RunCancelled(Exception):
 
 
 class Backend(Protocol):
-    """Maps a function over work items. ``workers`` is the parallelism it offers."""
+    """Maps a function over work items. ``workers`` is the parallelism it offers;
+    ``on_done(i)`` is called with the index in ``items`` of each item that finished."""
 
     @property
     def workers(self) -> int: ...
@@ -68,11 +70,11 @@ class SequentialBackend:
         should_stop: Callable[[], bool] | None = None,
     ) -> list[R]:
         out: list[R] = []
-        for item in items:
+        for i, item in enumerate(items):
             _check_stop(should_stop)
             out.append(fn(item))
             if on_done is not None:
-                on_done(1)
+                on_done(i)
         return out
 
 
@@ -127,7 +129,7 @@ class RayBackend:
                 for ref in ready:
                     results[index[ref]] = ray.get(ref)
                     if on_done is not None:
-                        on_done(1)
+                        on_done(index[ref])
         except BaseException:
             for ref in pending:
                 ray.cancel(ref, force=True)

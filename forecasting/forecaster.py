@@ -200,10 +200,9 @@ class _Run:
         )
         chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
         sizes = [len(c) for c in chunks]
-        done = iter(sizes)
 
-        def on_done(_: int) -> None:
-            self.counter.add(next(done), message)
+        def on_done(i: int) -> None:  # chunks may finish out of order (Ray)
+            self.counter.add(sizes[i], message)
 
         results = self.backend.map(run_tasks, chunks, on_done, self.should_stop)
         return [outcome for chunk in results for outcome in chunk]

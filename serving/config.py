@@ -5,7 +5,7 @@
 | host | TURNWISE_HOST | 127.0.0.1 |
 | port | TURNWISE_PORT | 50051 (0 = any free port) |
 | database_url | TURNWISE_DATABASE_URL | sqlite:///turnwise-data/turnwise.db |
-| ray_address | RAY_ADDRESS | "" (local Ray, started on first use) |
+| ray_address | RAY_ADDRESS | "" (forecast jobs in the CPU workers; set: on that Ray cluster) |
 | auth_token | TURNWISE_AUTH_TOKEN | "" (no auth) |
 | metrics_port | TURNWISE_METRICS_PORT | 9464 (-1 = off, 0 = any free port) |
 | cpu_workers | TURNWISE_CPU_WORKERS | number of cores |

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
 from serving.jobs import JobRunner
+from serving.services.forecasting import ForecastServicer
 from serving.services.jobs import JobServicer
 from serving.services.network import NetworkServicer
 from serving.services.scenarios import ScenarioServicer
@@ -40,23 +41,27 @@ __all__ = ["SERVICE_NAMES", "Runtime", "create_server", "serve"]
 log = logging.getLogger("turnwise.server")
 
 SERVICE_NAMES = tuple(
-    f"turnwise.v1.{name}" for name in ("NetworkService", "ScenarioService", "JobService", *PENDING)
+    f"turnwise.v1.{name}"
+    for name in ("NetworkService", "ScenarioService", "ForecastService", "JobService", *PENDING)
 )
 
 
 @dataclass
 class Runtime:
     """What a running server holds, for shutdown and for tests. ``jobs`` runs the
-    long-running jobs that services start (and JobService reports)."""
+    long-running jobs that services start (and JobService reports); ``forecasts`` holds
+    the process that relays forecast jobs' progress and cancellation."""
 
     config: ServerConfig
     db: Database
     cpu: CpuPool
     health: health.aio.HealthServicer
     jobs: JobRunner
+    forecasts: ForecastServicer
 
     async def close(self) -> None:
         await self.jobs.close()
+        self.forecasts.close()
         self.cpu.shutdown()
         self.db.close()
 
@@ -84,9 +89,11 @@ def create_server(
     )
     network_pb2_grpc.add_NetworkServiceServicer_to_server(NetworkServicer(db), server)
     scenarios_pb2_grpc.add_ScenarioServiceServicer_to_server(ScenarioServicer(db), server)
-    forecasting_pb2_grpc.add_ForecastServiceServicer_to_server(
-        unimplemented_servicer("ForecastService"), server
+    cpu = CpuPool(config.cpu_workers)
+    forecasts = ForecastServicer(
+        db, cpu, jobs, config.default_solve_seconds, ray_address=config.ray_address
     )
+    forecasting_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     allocation_pb2_grpc.add_AllocationServiceServicer_to_server(
         unimplemented_servicer("AllocationService"), server
     )
@@ -104,7 +111,12 @@ def create_server(
     if port == 0:
         raise OSError(f"could not bind {config.host}:{config.port}")
     runtime = Runtime(
-        config=config, db=db, cpu=CpuPool(config.cpu_workers), health=health_servicer, jobs=jobs
+        config=config,
+        db=db,
+        cpu=cpu,
+        health=health_servicer,
+        jobs=jobs,
+        forecasts=forecasts,
     )
     return server, port, runtime
 

@@ -10,9 +10,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from turnwise.v1 import (
+    allocation_pb2,
+    allocation_pb2_grpc,
     common_pb2,
-    forecasting_pb2,
-    forecasting_pb2_grpc,
     network_pb2,
     network_pb2_grpc,
 )
@@ -195,11 +195,11 @@ def test_production_schedule_stream_is_versioned(channel: grpc.Channel) -> None:
 
 
 def test_pending_engines_answer_unimplemented_with_the_issue(channel: grpc.Channel) -> None:
-    stub = forecasting_pb2_grpc.ForecastServiceStub(channel)
+    stub = allocation_pb2_grpc.AllocationServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.Forecast(forecasting_pb2.ForecastRequest())
+        stub.PlanPickup(allocation_pb2.PlanPickupRequest())
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "issue 3" in err.value.details()
+    assert "issue 4" in err.value.details()
 
 
 def test_concurrent_retries_with_one_key_write_once(channel: grpc.Channel) -> None:

@@ -35,6 +35,11 @@ class TurnwiseError(Exception):
         self.hint = hint
         super().__init__(f"{field}: {hint}" if field else hint)
 
+    def __reduce__(self) -> tuple[type[TurnwiseError], tuple[str, str]]:
+        # Picklable with both arguments: an error raised in a worker process (CpuPool, Ray)
+        # reaches the server intact instead of breaking the process pool.
+        return (type(self), (self.field, self.hint))
+
 
 class InvalidArgument(TurnwiseError):
     """The input is malformed: a missing, out-of-range or inconsistent field."""

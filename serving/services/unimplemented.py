@@ -10,8 +10,6 @@ import grpc
 from turnwise.v1 import (
     allocation_pb2,
     allocation_pb2_grpc,
-    forecasting_pb2,
-    forecasting_pb2_grpc,
     lead_routing_pb2,
     lead_routing_pb2_grpc,
 )
@@ -20,11 +18,6 @@ __all__ = ["PENDING", "unimplemented_servicer"]
 
 # service name -> (generated servicer base, file descriptor, what brings it)
 PENDING: dict[str, tuple[type, Any, str]] = {
-    "ForecastService": (
-        forecasting_pb2_grpc.ForecastServiceServicer,
-        forecasting_pb2.DESCRIPTOR,
-        "the forecasting engine (issue 3)",
-    ),
     "AllocationService": (
         allocation_pb2_grpc.AllocationServiceServicer,
         allocation_pb2.DESCRIPTOR,
