@@ -106,12 +106,15 @@ class ForecastResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Long frame: unique_id, ds, mean and one ``q<level>`` column per level."""
+        columns = ["unique_id", "ds", "mean", *(f"q{level:g}" for level in self.spec.levels)]
         parts = []
         for f in self.forecasts:
             part = pd.DataFrame({"unique_id": f.unique_id, "ds": f.ds, "mean": f.mean})
             for j, level in enumerate(self.spec.levels):
                 part[f"q{level:g}"] = f.quantiles[:, j]
             parts.append(part)
+        if not parts:  # an empty panel (e.g. every series too short to hold out a fold)
+            return pd.DataFrame(columns=columns)
         return pd.concat(parts, ignore_index=True)
 
     def report_frame(self) -> pd.DataFrame:
@@ -129,7 +132,8 @@ class ForecastResult:
                     "fallback_reason": f.fallback_reason,
                 }
             )
-        return pd.DataFrame(rows)
+        columns = ["unique_id", "demand_class", "model", "members", "backtest_winner"]
+        return pd.DataFrame(rows, columns=[*columns, "fallback_reason"])
 
 
 class _Counter:

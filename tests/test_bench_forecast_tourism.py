@@ -13,6 +13,7 @@ import pytest
 from benchmarks import forecast_tourism as bt
 from benchmarks.runner import Row
 from forecasting.forecaster import ForecastConfig
+from forecasting.hierarchy import aggregate, build_hierarchy, node_matrix
 from forecasting.model import ModelName
 from tests.test_datasets import needs
 
@@ -24,6 +25,7 @@ LEVEL_METRICS = {
     "mase_state-purpose",
     "mase_bottom",
 }
+RECONCILED = ("bu", "ols", "wls", "mint")
 
 
 def _synthetic(quarters: int = 28) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,15 +52,16 @@ def _check(rows: list[Row], names: list[str]) -> dict[tuple[str, str], float]:
     assert len(table) == len(rows), "one row per (method, metric)"
     assert all(math.isfinite(r.value) for r in rows)
     for name in names:
-        for label in (name, f"{name}+bu", f"{name}+mint"):
+        for label in (name, *(f"{name}+{suffix}" for suffix in RECONCILED)):
             metrics = {m for (meth, m) in table if meth == label}
             assert LEVEL_METRICS | {"mase", "seconds"} <= metrics, label
             levels = [table[label, m] for m in LEVEL_METRICS]
             assert table[label, "mase"] == pytest.approx(np.mean(levels))
             assert all(0.0 < v < 10.0 for v in levels), (label, levels)
-        for suffix in ("+bu", "+mint"):
-            assert table[name + suffix, "coherence_max_abs_error"] < 1e-6
+        for suffix in RECONCILED:
+            assert table[f"{name}+{suffix}", "coherence_max_abs_error"] < 1e-6
         assert (name, "coherence_max_abs_error") not in table
+        assert 0.0 <= table[f"{name}+mint", "mint_shrinkage"] <= 1.0
         # bottom-up keeps the bottom series as they were
         assert table[f"{name}+bu", "mase_bottom"] == pytest.approx(table[name, "mase_bottom"])
     return table
@@ -78,6 +81,19 @@ def test_synthetic_hierarchy_rows_are_finite_and_reconciled_sets_coherent() -> N
         assert table["seasonal-naive+mint", metric] == pytest.approx(
             table["seasonal-naive", metric]
         )
+
+
+def test_coherence_error_sums_the_bottom_afresh() -> None:
+    history, attributes = _synthetic()
+    h = build_hierarchy(attributes, bt.LEVELS)
+    values, _ = node_matrix(h, aggregate(h, history))
+    assert bt.coherence_error(h, attributes, bt.LEVELS, values) < 1e-9
+    broken = values.copy()
+    broken[h.node_ids.index("State=B/Purpose=Holiday"), 3] += 0.5  # an aggregate off its sum
+    assert bt.coherence_error(h, attributes, bt.LEVELS, broken) == pytest.approx(0.5)
+    broken = values.copy()
+    broken[-1, 0] -= 2.0  # a bottom series changed, its ancestors not
+    assert bt.coherence_error(h, attributes, bt.LEVELS, broken) == pytest.approx(2.0)
 
 
 def test_quick_methods_name_the_engine_model_honestly() -> None:

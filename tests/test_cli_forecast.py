@@ -132,7 +132,7 @@ def test_a_bad_csv_fails_naming_the_series_and_the_csv_line(
     out = tmp_path / "forecast.csv"
     assert main(_forecast_args(history, out)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("turnwise forecast: error: ")
+    assert err.startswith("turnwise forecast: error: ") and "Traceback" not in err
     assert "series 'b'" in err and words in err
     assert f"rows {', '.join(str(n) for n in lines)}" in err
     assert not out.exists()
@@ -150,6 +150,7 @@ def test_the_console_script_exits_non_zero_on_a_bad_csv(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
     assert f"series 'b': missing, NaN or non-numeric y at rows {lines[0]}" in done.stderr
 
 

@@ -125,6 +125,31 @@ def test_every_series_and_step_has_a_mean_and_monotone_nonnegative_quantiles(
     np.testing.assert_array_equal(smooth["q0.9"], _by_id(mixed)["smooth-a"].quantiles[:, 2])
 
 
+@pytest.mark.parametrize("model", [ModelName.ETS, ModelName.THETA])
+def test_a_collapsing_series_is_floored_at_zero(model: ModelName) -> None:
+    """Demand falling from 40 to 2 in a straight line: the trend of ETS and Theta runs below
+    zero within 8 weeks, so the floor must be applied to the mean as well as the quantiles."""
+    frame = _frame({"collapsing": np.round(np.linspace(40.0, 2.0, 60))})
+    result = forecast(build_panel(frame, Frequency.WEEKLY, 8), LEVELS, ForecastConfig(model))
+    f = result.forecasts[0]
+    assert f.model is model and f.fallback_reason == ""
+    assert (f.mean >= 0).all() and (f.quantiles >= 0).all()
+    assert f.mean[-1] == 0.0 and f.quantiles[-1, 0] == 0.0  # reached, not just respected
+    assert f.mean[0] > 0  # the first step is still above the floor
+    assert (np.diff(f.mean) <= 0).all()
+
+
+def test_an_empty_panel_gives_empty_frames_with_the_columns() -> None:
+    """Every series too short to hold out a fold leaves ``evaluate`` an empty panel."""
+    result = forecast(Panel(Frequency.WEEKLY, 4, ()), LEVELS, ForecastConfig(ModelName.ETS))
+    assert result.forecasts == ()
+    frame = result.to_frame()
+    assert frame.empty
+    assert list(frame.columns) == ["unique_id", "ds", "mean", "q0.1", "q0.5", "q0.9"]
+    report = result.report_frame()
+    assert report.empty and "fallback_reason" in report.columns
+
+
 def test_demand_classes_get_their_members(mixed: ForecastResult) -> None:
     got = _by_id(mixed)
     expected = {
