@@ -11,8 +11,9 @@ Cases (``--quick``: norway and throughput-1k):
   (``m4-published-<method>``).
 - ``tourism``: Australian domestic tourism, quarterly, State / Region / Purpose; base
   forecasts of every node vs bottom-up and MinT-shrink reconciliation, MASE per level.
-- ``throughput-1k`` / ``throughput-10k``: the full ensemble on about 1,000 / 10,000 demo store x
-  trim weekly series (h = 8), with 1 and 2 Ray workers: series per second and peak memory.
+- ``throughput-1k`` / ``throughput-10k``: the full ensemble on 1,000 / 10,000 demo store x
+  trim weekly series (156 weeks each, h = 8), with 1 and 2 Ray workers: series per second
+  and peak memory (of this process and its Ray workers).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -275,7 +276,8 @@ def _descends(pid: int, ancestor: int) -> bool:
     return False
 
 
-def _demo_panel(stores: int, trims: int) -> Panel:
+def _demo_panel(stores: int, trims: int, limit: int | None = None) -> Panel:
+    """The demo group's weekly store x trim sales; the first ``limit`` series by id."""
     from dealer_group.demo import DemoSpec, generate
 
     group = generate(DemoSpec(stores=stores, trims=trims, seed=0))
@@ -287,13 +289,16 @@ def _demo_panel(stores: int, trims: int) -> Panel:
             "y": raw["units"].astype(float),
         }
     )
-    return build_panel(sales.sort_values(["unique_id", "ds"]), Frequency.WEEKLY, 8)
+    panel = build_panel(sales.sort_values(["unique_id", "ds"]), Frequency.WEEKLY, 8)
+    if limit is not None and len(panel) < limit:
+        raise RuntimeError(f"the demo group has {len(panel)} series, fewer than {limit}")
+    return replace(panel, series=panel.series[:limit])
 
 
-def _throughput(case: str, stores: int, trims: int) -> list[Row]:
+def _throughput(case: str, stores: int, trims: int, series: int) -> list[Row]:
     import ray
 
-    panel = _demo_panel(stores, trims)
+    panel = _demo_panel(stores, trims, series)
     rows = [Row(case, "turnwise", "series", float(len(panel)), "series")]
     for workers in (1, 2):
         if ray.is_initialized():
@@ -323,13 +328,13 @@ def _tourism() -> list[Row]:
 def run(quick: bool) -> list[Row]:
     cases: list[tuple[str, Callable[[], list[Row]]]] = [
         ("norway", _norway),
-        ("throughput-1k", lambda: _throughput("throughput-1k", 60, 120)),
+        ("throughput-1k", lambda: _throughput("throughput-1k", 60, 120, 1_000)),
     ]
     if not quick:
         cases += [
             ("m4-weekly", _m4_weekly),
             ("tourism", _tourism),
-            ("throughput-10k", lambda: _throughput("throughput-10k", 300, 200)),
+            ("throughput-10k", lambda: _throughput("throughput-10k", 330, 200, 10_000)),
         ]
     rows: list[Row] = []
     for name, case in cases:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from forecasting.backend import Backend, SequentialBackend
+from forecasting.backend import Backend, RunCancelled, SequentialBackend
 from forecasting.backtest import (
     SeriesOutcome,
     SeriesTask,
@@ -66,6 +66,8 @@ class ForecastConfig:
     max_backtest_series: int = 500
     chunk_size: int = 20
     xgb_threads: int = 1
+    """Threads per XGBoost booster on the sequential backend; on Ray the boosters (one for
+    the quantiles, one per step) train in parallel, one task of one thread each."""
     seed: int = 0
     xgb_params: BoosterParams | None = None
     """Boosting settings of the global XGBoost member (None: its defaults)."""
@@ -216,23 +218,27 @@ class _Run:
 
         if not series:
             return []
+        # Its boosters train on the backend: on Ray each holds one worker (one thread).
+        threads = self.config.xgb_threads if self.backend.workers == 1 else 1
         try:
             return list(
                 forecast_xgboost(
                     series,
                     self.spec,
-                    threads=self.config.xgb_threads,
+                    threads=threads,
                     params=self.config.xgb_params,
+                    backend=self.backend,
+                    should_stop=self.should_stop,
                 )
             )
+        except RunCancelled:
+            raise
         except Exception as exc:  # the global model failing falls back on every series
             failure = ModelFailure(f"xgboost failed: {type(exc).__name__}: {exc}")
             return [failure] * len(series)
 
     def _check_stop(self) -> None:
         if self.should_stop is not None and self.should_stop():
-            from forecasting.backend import RunCancelled
-
             raise RunCancelled("cancelled at a checkpoint")
 
     # -- backtest ----------------------------------------------------------------------

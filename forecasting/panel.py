@@ -5,17 +5,20 @@ regressor columns) and, where regressors are used, a frame of their future value
 ``Panel`` of ``SeriesData``: one regular date grid per series, ``y`` as float64, the
 regressors as a matrix for the history and for the ``horizon`` future steps.
 
-Bad input raises ``InvalidArgument`` naming the series and the rows (0-based positions in
-the input frame, plus ``row_base``: the CLI passes 2 so that they read as CSV line numbers):
-duplicate (unique_id, ds), NaN or infinite y, dates off the frequency's grid, dates out of
-order within a series, a regressor missing in the history or for a future step. Gaps in
-the dates are not errors: demand not recorded in a period is taken as zero demand (the
-regressors carry the last known value forward), and ``Panel.gaps`` reports them.
+Bad input raises ``InvalidArgument`` naming the series and its rows (0-based positions in
+the input frame, plus ``row_base``: the CLI passes 2 so that they read as CSV line numbers;
+only the rows of the series named are listed): duplicate (unique_id, ds), NaN or infinite
+y, dates off the frequency's grid, dates out of order within a series, a regressor missing
+in the history or for a future step. Blank unique_ids and blank or unparseable dates name
+their rows alone. Gaps in the dates are not errors: demand not recorded in a period is
+taken as zero demand (the regressors carry the last known value forward), and
+``Panel.gaps`` reports them.
 """
 
 from __future__ import annotations
 
 import enum
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +36,7 @@ __all__ = [
     "check_levels",
     "future_dates",
     "infer_frequency",
+    "parse_dates",
 ]
 
 DEFAULT_LEVELS = (0.1, 0.5, 0.9)
@@ -130,6 +134,23 @@ def infer_frequency(ds: pd.Series) -> Frequency:
     )
 
 
+def parse_dates(ds: pd.Series, field_name: str = "ds", row_base: int = 0) -> pd.Series:
+    """``ds`` as datetimes; blank or unparseable dates raise ``InvalidArgument`` naming
+    their rows (positions plus ``row_base``, as in ``build_panel``)."""
+    try:
+        with warnings.catch_warnings():  # "could not infer format": the rows say it better
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.Series(pd.to_datetime(ds, errors="coerce"), index=ds.index)
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgument(field_name, f"not a date column ({exc}); use YYYY-MM-DD") from None
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        raise InvalidArgument(
+            field_name, f"missing or not a date at rows {_rows(bad, row_base)}; use YYYY-MM-DD"
+        )
+    return parsed
+
+
 def check_levels(levels: Sequence[float], field_name: str = "quantiles") -> tuple[float, ...]:
     """Sorted, de-duplicated quantile levels, each strictly inside (0, 1)."""
     if not levels:
@@ -177,17 +198,32 @@ def _rows(positions: Sequence[int] | np.ndarray, row_base: int) -> str:
     return ", ".join(listed) + (f" and {more} more" if more > 0 else "")
 
 
+def _first_series(frame: pd.DataFrame, bad: np.ndarray) -> tuple[str, np.ndarray]:
+    """The series of the first bad row, and the bad rows of that series alone."""
+    ids = frame["unique_id"].to_numpy()
+    uid = ids[bad[0]]
+    return str(uid), bad[ids[bad] == uid]
+
+
+def _check_ids(ids: pd.Series, row_base: int) -> None:
+    blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    bad = np.flatnonzero(blank)
+    if bad.size:
+        raise InvalidArgument(
+            "unique_id",
+            f"blank unique_id at rows {_rows(bad, row_base)}; give every row its series id",
+        )
+
+
 def _typed(df: pd.DataFrame, regressors: tuple[str, ...], row_base: int) -> pd.DataFrame:
+    _check_ids(df["unique_id"], row_base)
     frame = pd.DataFrame({"unique_id": df["unique_id"].astype(str).to_numpy()})
     frame["pos"] = np.arange(len(df))
-    try:
-        frame["ds"] = pd.to_datetime(df["ds"].to_numpy())
-    except (ValueError, TypeError) as exc:
-        raise InvalidArgument("ds", f"not a date column ({exc}); use YYYY-MM-DD") from None
+    frame["ds"] = parse_dates(df["ds"], "ds", row_base).to_numpy()
     y = pd.to_numeric(df["y"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
-        uid = frame["unique_id"].iloc[bad[0]]
+        uid, bad = _first_series(frame, bad)
         raise InvalidArgument(
             "y",
             f"series {uid!r}: missing, NaN or non-numeric y at rows {_rows(bad, row_base)}; "
@@ -198,7 +234,7 @@ def _typed(df: pd.DataFrame, regressors: tuple[str, ...], row_base: int) -> pd.D
         values = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
-            uid = frame["unique_id"].iloc[bad[0]]
+            uid, bad = _first_series(frame, bad)
             raise InvalidArgument(
                 name,
                 f"series {uid!r}: regressor missing or not a number at rows {_rows(bad, row_base)}",
@@ -206,8 +242,7 @@ def _typed(df: pd.DataFrame, regressors: tuple[str, ...], row_base: int) -> pd.D
         frame[name] = values
     dup = frame.duplicated(["unique_id", "ds"], keep=False).to_numpy()
     if dup.any():
-        first = np.flatnonzero(dup)
-        uid = frame["unique_id"].iloc[first[0]]
+        uid, first = _first_series(frame, np.flatnonzero(dup))
         raise InvalidArgument(
             "ds",
             f"series {uid!r}: duplicate (unique_id, ds) at rows {_rows(first, row_base)}; "
@@ -229,7 +264,7 @@ def _check_grid(frame: pd.DataFrame, freq: Frequency, row_base: int) -> None:
         want = "the first of a month"
     bad = np.flatnonzero(np.asarray(off))
     if bad.size:
-        uid = frame["unique_id"].iloc[bad[0]]
+        uid, bad = _first_series(frame, bad)
         raise InvalidArgument(
             "ds",
             f"series {uid!r}: date not on the {freq.value} grid at rows "
@@ -241,7 +276,7 @@ def _check_order(frame: pd.DataFrame, row_base: int) -> None:
     previous = frame.groupby("unique_id", sort=False)["ds"].shift()
     bad = np.flatnonzero((frame["ds"] < previous).to_numpy())
     if bad.size:
-        uid = frame["unique_id"].iloc[bad[0]]
+        uid, bad = _first_series(frame, bad)
         raise InvalidArgument(
             "ds",
             f"series {uid!r}: dates out of order at rows {_rows(bad, row_base)}; "
@@ -267,7 +302,9 @@ def _future_matrix(
     for column in ("unique_id", "ds", *regressors):
         if column not in future.columns:
             raise InvalidArgument(f"future.{column}", "missing column in the future regressors")
-    fut = future.assign(unique_id=future["unique_id"].astype(str), ds=pd.to_datetime(future["ds"]))
+    fut = future.assign(
+        unique_id=future["unique_id"].astype(str), ds=parse_dates(future["ds"], "future.ds")
+    )
     last = frame.groupby("unique_id", sort=False)["ds"].max()
     out: dict[str, np.ndarray] = {}
     by_id = {str(k): v for k, v in fut.groupby("unique_id", sort=False)}

@@ -40,12 +40,13 @@ series, the spec and the seed (xgboost's ``hist`` method on CPU is deterministic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xgboost as xgb
 
+from forecasting.backend import Backend, SequentialBackend
 from forecasting.model import ForecastSpec, ModelFailure, PointForecast, finalize, series_seed
 from forecasting.panel import SeriesData
 from forecasting.xgb_features import (
@@ -115,6 +116,20 @@ class _Context:
     calendar: CalendarTable
     params: BoosterParams
     threads: int
+    backend: Backend
+
+
+@dataclass(frozen=True)
+class _TrainJob:
+    """One booster to train: its rows and settings (a work item of the backend)."""
+
+    features: np.ndarray
+    target: np.ndarray
+    feature_names: tuple[str, ...]
+    settings: Mapping[str, object]
+    rounds: int
+    max_bin: int
+    threads: int
 
 
 @dataclass(frozen=True)
@@ -152,16 +167,22 @@ def forecast_xgboost(
     *,
     threads: int = 1,
     params: BoosterParams | None = None,
+    backend: Backend | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[PointForecast | ModelFailure]:
-    """One forecast, or the reason there is none, per series in the order given."""
+    """One forecast, or the reason there is none, per series in the order given.
+
+    The boosters (the quantile one and one per step) are independent: they train as work
+    items of ``backend`` (sequential by default), each with ``threads`` threads. The result
+    does not depend on either: ``hist`` grows the same trees whatever the thread count."""
     out: list[PointForecast | ModelFailure | None] = [_screen(s, spec) for s in series]
     todo = [i for i, o in enumerate(out) if o is None]
     if todo:
         chosen = [series[i] for i in todo]
-        context = _context(chosen, spec, params or BoosterParams(), max(1, threads))
+        context = _context(chosen, spec, params or BoosterParams(), max(1, threads), backend)
         plans = _plans(chosen, context)
         if any(len(p.t) for p in plans):
-            models = _fit(chosen, plans, context)
+            models = _fit(chosen, plans, context, should_stop)
             forecasts = _predict(chosen, context, models)
         else:
             forecasts = [ModelFailure("xgboost: no series long enough to learn from")] * len(todo)
@@ -189,12 +210,18 @@ def _screen(s: SeriesData, spec: ForecastSpec) -> PointForecast | ModelFailure |
 
 
 def _context(
-    series: Sequence[SeriesData], spec: ForecastSpec, params: BoosterParams, threads: int
+    series: Sequence[SeriesData],
+    spec: ForecastSpec,
+    params: BoosterParams,
+    threads: int,
+    backend: Backend | None,
 ) -> _Context:
     firsts = [int(period_numbers(s.ds[:1], spec.freq)[0]) for s in series]
     lasts = [f + len(s) - 1 + spec.horizon for f, s in zip(firsts, series, strict=True)]
     calendar = CalendarTable(min(firsts), max(lasts), spec.freq)
-    return _Context(spec, layout_for(spec), calendar, params, threads)
+    return _Context(
+        spec, layout_for(spec), calendar, params, threads, backend or SequentialBackend()
+    )
 
 
 def _candidates(s: SeriesData, context: _Context) -> _Plan:
@@ -242,30 +269,48 @@ def _matrix(series: Sequence[SeriesData], plans: Sequence[_Plan], context: _Cont
     return _Rows(features, target, step, early)
 
 
-def _train(
+def _job(
     features: np.ndarray,
     target: np.ndarray,
     objective: Mapping[str, object],
     rounds: int,
     context: _Context,
-) -> xgb.Booster:
+) -> _TrainJob:
     p = context.params
-    data = xgb.QuantileDMatrix(
-        features,
-        target,
-        feature_names=list(context.layout.names),
-        max_bin=p.max_bin,
-        nthread=context.threads,
+    return _TrainJob(
+        np.ascontiguousarray(features),
+        np.ascontiguousarray(target),
+        tuple(context.layout.names),
+        {**p.booster(context.spec.seed, context.threads), **objective},
+        rounds,
+        p.max_bin,
+        context.threads,
     )
-    settings = {**p.booster(context.spec.seed, context.threads), **objective}
-    return xgb.train(settings, data, rounds)
 
 
-def _fit(series: Sequence[SeriesData], plans: Sequence[_Plan], context: _Context) -> _Models:
+def _train(job: _TrainJob) -> xgb.Booster:
+    """Train one booster (a backend work item: module level, so that Ray can ship it)."""
+    data = xgb.QuantileDMatrix(
+        job.features,
+        job.target,
+        feature_names=list(job.feature_names),
+        max_bin=job.max_bin,
+        nthread=job.threads,
+    )
+    return xgb.train(dict(job.settings), data, job.rounds)
+
+
+def _fit(
+    series: Sequence[SeriesData],
+    plans: Sequence[_Plan],
+    context: _Context,
+    should_stop: Callable[[], bool] | None,
+) -> _Models:
     """The quantile booster on a sample of the early rows (of all rows when the series are
     too short to leave a calibration window), then a point booster per step on the step's
     rows; a step without rows (a horizon longer than any history) borrows the point
-    booster of the nearest step that has some."""
+    booster of the nearest step that has some. The quantile booster, the slowest, is the
+    first work item, so that a parallel backend starts it first."""
     rows = _matrix(series, plans, context)
     quantile_rows = np.flatnonzero(rows.early) if rows.early.any() else np.arange(len(rows.step))
     if len(quantile_rows) > MAX_QUANTILE_ROWS:
@@ -275,23 +320,30 @@ def _fit(series: Sequence[SeriesData], plans: Sequence[_Plan], context: _Context
         "objective": "reg:quantileerror",
         "quantile_alpha": np.asarray(context.spec.levels),
     }
-    quantiles = _train(
-        rows.features[quantile_rows],
-        rows.target[quantile_rows],
-        quantile_objective,
-        context.params.quantile_rounds,
-        context,
-    )
-    point: dict[int, xgb.Booster] = {}
-    for k in (int(v) for v in np.unique(rows.step)):
-        mine = np.flatnonzero(rows.step == k)
-        point[k] = _train(
-            rows.features[mine],
-            rows.target[mine],
-            {"objective": "reg:absoluteerror"},
-            context.params.rounds,
+    jobs = [
+        _job(
+            rows.features[quantile_rows],
+            rows.target[quantile_rows],
+            quantile_objective,
+            context.params.quantile_rounds,
             context,
         )
+    ]
+    trained_steps = [int(v) for v in np.unique(rows.step)]
+    for k in trained_steps:
+        mine = np.flatnonzero(rows.step == k)
+        jobs.append(
+            _job(
+                rows.features[mine],
+                rows.target[mine],
+                {"objective": "reg:absoluteerror"},
+                context.params.rounds,
+                context,
+            )
+        )
+    del rows
+    boosters = context.backend.map(_train, jobs, should_stop=should_stop)
+    quantiles, point = boosters[0], dict(zip(trained_steps, boosters[1:], strict=True))
     steps = range(1, context.spec.horizon + 1)
     models = _Models(_per_step(point, steps), (quantiles,) * len(steps), 1.0)
     return _Models(models.point, models.quantiles, _width(series, context, models))

@@ -9,8 +9,10 @@ turnwise backtest --input FILE.csv --horizon H [--freq W|MS] [--folds 3] [--mode
 turnwise plot --input FILE.csv --forecast OUT.csv --series ID --output PLOT.png
 
 The input is the long format (unique_id, ds, y, optional regressor columns); ``--future``
-holds the regressors' values for the horizon (unique_id, ds, regressor columns). Errors name
-the CSV line numbers.
+holds the regressors' values for the horizon (unique_id, ds, regressor columns); a backtest
+needs no ``--future``, since each fold's held-out steps carry their regressors' values.
+Errors name the file and the CSV line numbers; an empty or malformed file is one such error
+(exit status 2), not a traceback.
 
 With ``--attributes`` (one row per bottom series: unique_id and attribute columns) the
 forecast covers every node of the hierarchy that ``--levels`` describes (``;`` between
@@ -25,16 +27,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from turnwise.errors import InvalidArgument
 
+if TYPE_CHECKING:
+    from forecasting.panel import Frequency, Panel
+
 __all__ = ["add_commands"]
 
 _CSV_LINE = 2  # row 0 of a frame read from a CSV with a header is line 2
+_LONG = ("unique_id", "ds", "y")
+_C_ERROR = "Error tokenizing data. C error: "
 _RECONCILE = {"bu": "bottom-up", "ols": "ols", "wls": "wls-struct", "mint": "mint-shrink"}
 
 
@@ -87,22 +95,77 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def _read_csv(path: Path, what: str) -> pd.DataFrame:
+def _read_csv(
+    path: Path, what: str, required: Sequence[str] = (), layout: str = ""
+) -> pd.DataFrame:
+    """``path`` read with unique_id as text. A file that cannot be read as a CSV, or one
+    without a ``required`` column (``layout`` says which columns belong), is an error
+    naming the file; a ``ds`` column among ``required`` is parsed, blank or unparseable
+    dates an error naming their CSV lines."""
+    from forecasting.panel import parse_dates
+
     if not path.is_file():
         raise InvalidArgument(what, f"no such file: {path}")
-    return pd.read_csv(path, dtype={"unique_id": str})
+    try:
+        df = pd.read_csv(path, dtype={"unique_id": str})
+    except pd.errors.EmptyDataError:
+        raise InvalidArgument(
+            str(path), "empty file; the first line must name the columns"
+        ) from None
+    except pd.errors.ParserError as exc:
+        text = " ".join(str(exc).split()).removeprefix(_C_ERROR)
+        raise InvalidArgument(str(path), f"not a valid CSV: {text}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(
+            str(path), f"not UTF-8 text ({exc.reason}); save it as a UTF-8 CSV"
+        ) from None
+    except OSError as exc:
+        raise InvalidArgument(str(path), f"cannot read: {exc.strerror or exc}") from None
+    for column in required:
+        if column not in df.columns:
+            raise InvalidArgument(str(path), f"missing column {column!r}; {layout}")
+    if "ds" in required:
+        df["ds"] = parse_dates(df["ds"], f"{path}: ds", _CSV_LINE)
+    return df
 
 
-def _panel(args: argparse.Namespace, future: Path | None = None):  # type: ignore[no-untyped-def]
+def _read_history(path: Path) -> pd.DataFrame:
+    return _read_csv(path, "--input", _LONG, "the long format is unique_id, ds, y")
+
+
+def _held_out_future(df: pd.DataFrame, freq: Frequency, horizon: int) -> pd.DataFrame | None:
+    """For a backtest of a history with regressors: each series' last regressor values
+    carried over the ``horizon`` dates after it. They only let ``build_panel`` accept the
+    regressors: every fold forecasts with the regressors observed in its held-out steps
+    (``SeriesData.truncated``), and a backtest never forecasts past the history."""
+    from forecasting.panel import future_dates
+
+    regressors = [c for c in df.columns if c not in _LONG]
+    if not regressors or df.empty:
+        return None
+    last = df.loc[
+        df.groupby("unique_id", sort=False)["ds"].idxmax(), ["unique_id", "ds", *regressors]
+    ]
+    rows = [
+        {**row, "ds": ds}
+        for row in last.to_dict("records")
+        for ds in future_dates(pd.Timestamp(row["ds"]), freq, horizon)
+    ]
+    return pd.DataFrame(rows, columns=last.columns)
+
+
+def _panel(args: argparse.Namespace, future: Path | None = None, backtest: bool = False) -> Panel:
     from forecasting.panel import Frequency, build_panel, infer_frequency
 
-    df = _read_csv(args.input, "--input")
-    if "ds" not in df.columns:
-        raise InvalidArgument(
-            "ds", f"{args.input}: missing column; the long format is unique_id, ds, y"
-        )
+    df = _read_history(args.input)
     freq = Frequency.parse(args.freq, "--freq") if args.freq else infer_frequency(df["ds"])
-    fut = _read_csv(future, "--future") if future else None
+    if backtest:
+        fut = _held_out_future(df, freq, args.horizon)
+    elif future:
+        layout = "the future regressors are unique_id, ds and the regressor columns"
+        fut = _read_csv(future, "--future", ("unique_id", "ds"), layout)
+    else:
+        fut = None
     return build_panel(df, freq, args.horizon, fut, row_base=_CSV_LINE)
 
 
@@ -140,13 +203,16 @@ def _forecast_hierarchy(args: argparse.Namespace) -> None:
         raise InvalidArgument("--future", "hierarchical forecasts take no regressors")
     if not args.levels:
         raise InvalidArgument("--levels", "required with --attributes")
-    history = _read_csv(args.input, "--input")
-    if "ds" not in history.columns:
-        raise InvalidArgument("ds", f"{args.input}: missing column")
+    history = _read_history(args.input)
     freq = Frequency.parse(args.freq, "--freq") if args.freq else infer_frequency(history["ds"])
     result = forecast_hierarchy(
         history,
-        _read_csv(args.attributes, "--attributes"),
+        _read_csv(
+            args.attributes,
+            "--attributes",
+            ("unique_id",),
+            "one row per bottom series, with its attributes",
+        ),
         _parse_levels(args.levels, "--levels"),
         freq,
         args.horizon,
@@ -214,7 +280,7 @@ def _backtest(args: argparse.Namespace) -> None:
     from forecasting.forecaster import ForecastConfig
     from forecasting.model import ModelName
 
-    panel = _panel(args)
+    panel = _panel(args, backtest=True)
     try:
         models = [ModelName(m.strip()) for m in args.models.split(",") if m.strip()]
     except ValueError as exc:

@@ -234,3 +234,98 @@ def test_plot_writes_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main([*args, "--series", "zzz", "--output", str(other)]) == 2
     assert "no series 'zzz'" in capsys.readouterr().err
     assert not other.exists()
+
+
+def _one_error_line(err: str, command: str, path: Path) -> str:
+    """The single stderr line of a failed command, checked to name ``path``."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"turnwise {command}: error: {path}: "), err
+    return lines[0]
+
+
+UNREADABLE = {
+    "empty": (b"", "empty file"),
+    "blank lines": (b"\n\n", "empty file"),
+    "ragged": (b"unique_id,ds,y\na,2022-01-03,1\na,2022-01-10,2,7\n", "line 3"),
+    "not utf-8": (b"unique_id,ds,y\n\xff\xfe,2022-01-03,1\n", "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_an_unreadable_csv_fails_with_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, case: str
+) -> None:
+    content, words = UNREADABLE[case]
+    history = tmp_path / "history.csv"
+    history.write_bytes(content)
+    out = tmp_path / "forecast.csv"
+    args = _forecast_args(history, out)
+    if command == "backtest":
+        args = ["backtest", "--input", str(history), "--horizon", "4", "--models", "ets"]
+    assert main(args) == 2
+    line = _one_error_line(capsys.readouterr().err, command, history)
+    assert words in line
+    assert not out.exists()
+
+
+def test_an_unreadable_future_csv_fails_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _history()
+    frame["price"] = 1.0
+    history = _write(frame, tmp_path / "history.csv")
+    future = tmp_path / "future.csv"
+    future.write_bytes(b"")
+    out = tmp_path / "forecast.csv"
+    assert main(_forecast_args(history, out, "--future", str(future))) == 2
+    assert "empty file" in _one_error_line(capsys.readouterr().err, "forecast", future)
+
+
+@pytest.mark.parametrize("column", ["unique_id", "ds", "y"])
+def test_a_missing_column_is_named_with_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str
+) -> None:
+    history = _write(_history().drop(columns=column), tmp_path / "history.csv")
+    assert main(_forecast_args(history, tmp_path / "forecast.csv")) == 2
+    line = _one_error_line(capsys.readouterr().err, "forecast", history)
+    assert f"missing column {column!r}" in line
+
+
+def test_unparseable_dates_name_the_csv_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _history()
+    b = frame.index[frame["unique_id"] == "b"]
+    frame.loc[b[3], "ds"] = "2022-13-45"
+    frame.loc[b[8], "ds"] = "soon"
+    history = _write(frame, tmp_path / "history.csv")
+    lines = [b[3] + 2, b[8] + 2]
+    text = history.read_text().splitlines()
+    assert [text[n - 1].split(",")[1] for n in lines] == ["2022-13-45", "soon"]
+    for args in (
+        _forecast_args(history, tmp_path / "forecast.csv"),
+        ["backtest", "--input", str(history), "--horizon", "4", "--models", "ets"],
+    ):
+        assert main(args) == 2
+        line = _one_error_line(capsys.readouterr().err, args[0], history)
+        assert f"ds: missing or not a date at rows {lines[0]}, {lines[1]};" in line
+
+
+def test_backtest_takes_regressors_from_the_history_without_future(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _history()
+    rng = np.random.default_rng(9)
+    frame["price"] = rng.uniform(90.0, 110.0, len(frame)).round(2)
+    history = _write(frame, tmp_path / "history.csv")
+    args = ["backtest", "--input", str(history), "--horizon", "4", "--folds", "2"]
+    code = main([*args, "--models", "seasonal-naive,xgboost"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    lines = captured.out.strip().splitlines()
+    assert lines[0].split()[:5] == ["wape", "mase", "smape", "pinball", "coverage"]
+    table = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    assert set(table) == {"seasonal-naive", "xgboost"}
+    assert all(np.isfinite(float(v)) for v in table["xgboost"][:4])

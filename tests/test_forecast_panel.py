@@ -156,3 +156,70 @@ def test_quarterly_frequency_grid_parse_inference_and_features() -> None:
     table = CalendarTable(int(numbers[0]), int(numbers[-1]), q)
     assert table.values[:, 2].tolist() == [1, 2, 3, 4, 1, 2]  # season_position: the quarter
     assert layout_for(ForecastSpec(q, 4)).season_length == 4
+
+
+def _two_series_with(defect: str) -> tuple[pd.DataFrame, str]:
+    """Series a (rows 0-5) then b (rows 6-11), both carrying the same ``defect`` in two
+    rows; returns the frame and the rows of series a the message must list (alone)."""
+    df = pd.concat([_weekly("a", 6), _weekly("b", 6)], ignore_index=True)
+    df["price"] = 1.0
+    a_rows, b_rows = [2, 4], [7, 9]
+    rows = [*a_rows, *b_rows]
+    if defect == "y":
+        df.loc[rows, "y"] = np.nan
+    elif defect == "price":
+        df.loc[rows, "price"] = np.nan
+    elif defect == "grid":
+        df.loc[rows, "ds"] = df.loc[rows, "ds"] + pd.Timedelta(days=1)
+    elif defect == "order":  # swap rows 1<->2 and 3<->4 of each series
+        order = list(range(12))
+        for i in (1, 3, 7, 9):
+            order[i], order[i + 1] = order[i + 1], order[i]
+        df = df.iloc[order].reset_index(drop=True)
+    elif defect == "duplicate":  # rows 2 and 4 of each series repeat the date before them
+        df.loc[rows, "ds"] = df.loc[[r - 1 for r in rows], "ds"].to_numpy()
+        return df, "1, 2, 3, 4"
+    return df, ", ".join(str(r) for r in a_rows)
+
+
+@pytest.mark.parametrize(
+    ("defect", "words"),
+    [
+        ("y", "missing, NaN or non-numeric y"),
+        ("price", "regressor missing or not a number"),
+        ("grid", "date not on the W-MON grid"),
+        ("order", "dates out of order"),
+        ("duplicate", "duplicate (unique_id, ds)"),
+    ],
+)
+def test_rows_listed_are_only_those_of_the_series_named(defect: str, words: str) -> None:
+    df, rows = _two_series_with(defect)
+    future = pd.DataFrame(
+        {"unique_id": ["a", "b"], "ds": pd.Timestamp("2024-02-12"), "price": [1.0, 1.0]}
+    )
+    with pytest.raises(InvalidArgument) as err:
+        build_panel(df, Frequency.WEEKLY, 1, future)
+    message = str(err.value)
+    assert f"series 'a': {words}" in message
+    assert f"rows {rows};" in message or message.endswith(f"rows {rows}"), message
+
+
+@pytest.mark.parametrize("blank", [np.nan, None, "", "  "])
+def test_a_blank_unique_id_is_rejected_naming_the_rows(blank: object) -> None:
+    df = pd.concat([_weekly("a", 4), _weekly("b", 4)], ignore_index=True)
+    ids: list[object] = df["unique_id"].tolist()
+    ids[1] = ids[6] = blank
+    df["unique_id"] = pd.Series(ids, dtype=object)
+    with pytest.raises(InvalidArgument, match=r"blank unique_id at rows 3, 8\b") as err:
+        build_panel(df, Frequency.WEEKLY, 2, row_base=2)
+    assert err.value.field == "unique_id"
+
+
+def test_unparseable_or_blank_dates_name_the_rows() -> None:
+    df = _weekly("a", 5)
+    df["ds"] = df["ds"].dt.strftime("%Y-%m-%d").astype(object)
+    df.loc[1, "ds"] = "2024-13-45"
+    df.loc[3, "ds"] = None
+    with pytest.raises(InvalidArgument, match=r"missing or not a date at rows 3, 5;") as err:
+        build_panel(df, Frequency.WEEKLY, 2, row_base=2)
+    assert err.value.field == "ds"

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.backend import RunCancelled, SequentialBackend
 from forecasting.baselines import seasonal_naive
 from forecasting.model import ForecastSpec, ModelFailure, PointForecast
 from forecasting.panel import Frequency, SeriesData
@@ -91,6 +92,38 @@ def test_same_numbers_on_a_second_call_and_with_two_threads(
     for a, b in zip(_points(forecasts), again, strict=True):
         np.testing.assert_array_equal(a.mean, b.mean)
         np.testing.assert_array_equal(a.quantiles, b.quantiles)
+
+
+class _Recording(SequentialBackend):
+    """The sequential backend, keeping the work items it was handed."""
+
+    def __init__(self) -> None:
+        self.items: list[object] = []
+
+    def map(self, fn, items, on_done=None, should_stop=None):  # type: ignore[no-untyped-def]
+        self.items.extend(items)
+        return super().map(fn, items, on_done, should_stop)
+
+
+def test_the_boosters_are_backend_work_items_quantile_first(
+    panel: tuple[list[SeriesData], np.ndarray], forecasts: list[PointForecast | ModelFailure]
+) -> None:
+    """One work item per booster (quantiles, then steps 1..h), so that Ray trains them in
+    parallel; the numbers are those of the default backend."""
+    backend = _Recording()
+    again = _points(forecast_xgboost(panel[0], WEEKLY, params=FAST, backend=backend))
+    objectives = [item.settings["objective"] for item in backend.items]  # type: ignore[attr-defined]
+    assert objectives == ["reg:quantileerror"] + ["reg:absoluteerror"] * 8
+    for a, b in zip(_points(forecasts), again, strict=True):
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.quantiles, b.quantiles)
+
+
+def test_a_stop_request_cancels_the_training(
+    panel: tuple[list[SeriesData], np.ndarray],
+) -> None:
+    with pytest.raises(RunCancelled):
+        forecast_xgboost(panel[0], WEEKLY, params=FAST, should_stop=lambda: True)
 
 
 def test_seasonal_panel_is_forecast_well(
