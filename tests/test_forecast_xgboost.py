@@ -100,7 +100,7 @@ class _Recording(SequentialBackend):
     def __init__(self) -> None:
         self.items: list[object] = []
 
-    def map(self, fn, items, on_done=None, should_stop=None):  # type: ignore[no-untyped-def]
+    def map(self, fn, items, on_done=None, should_stop=None):
         self.items.extend(items)
         return super().map(fn, items, on_done, should_stop)
 
