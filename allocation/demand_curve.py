@@ -41,7 +41,14 @@ from scipy.special import ndtri
 
 from turnwise.errors import InvalidArgument
 
-__all__ = ["cumulative_quantiles", "expected_sales", "marginal_sales", "mean_demand"]
+__all__ = [
+    "cumulative_quantiles",
+    "expected_sales",
+    "marginal_sales",
+    "mean_demand",
+    "sample_demand",
+    "support_top",
+]
 
 _CENTRAL_WIDTH = 0.8
 """The spread of a week is read preferably from its q0.1..q0.9 (central 80%) interval."""
@@ -71,6 +78,35 @@ def mean_demand(levels: ArrayLike, values: ArrayLike) -> np.ndarray:
     tau = _check_levels(levels)
     q = _check_values("values", values, tau)
     return _mean(tau, q.reshape(-1, tau.size)).reshape(q.shape[:-1])
+
+
+def support_top(levels: ArrayLike, values: ArrayLike) -> np.ndarray:
+    """The top of each cell's support: ``E[min(D, s)] == E[D]`` for every ``s`` above it.
+    Shape ``values.shape[:-1]``."""
+    tau = _check_levels(levels)
+    q = _check_values("values", values, tau)
+    x, _ = _knots(tau, q.reshape(-1, tau.size))
+    return x[:, -1].reshape(q.shape[:-1])
+
+
+def sample_demand(
+    levels: ArrayLike, values: ArrayLike, rng: np.random.Generator, samples: int
+) -> np.ndarray:
+    """``samples`` draws of each cell's demand from the distribution of the module docstring
+    (inverse transform of its piecewise-linear CDF); shape ``(samples, *values.shape[:-1])``."""
+    tau = _check_levels(levels)
+    q = _check_values("values", values, tau)
+    x, f = _knots(tau, q.reshape(-1, tau.size))
+    u = rng.random((samples, x.shape[0]))
+    out = np.zeros(u.shape)
+    for k in range(x.shape[1] - 1):
+        lo, hi = f[None, :, k], f[None, :, k + 1]
+        inside = (u >= lo) & (u < hi)
+        share = (u - lo) / np.where(hi > lo, hi - lo, 1.0)
+        value = x[None, :, k] + share * (x[None, :, k + 1] - x[None, :, k])
+        out = np.where(inside, value, out)
+    out = np.where(u >= f[None, :, -1], x[None, :, -1], out)
+    return out.reshape(samples, *q.shape[:-1])
 
 
 def marginal_sales(curve: ArrayLike) -> np.ndarray:

@@ -74,7 +74,7 @@ def build_supply(
         stores=stores,
         inventory=_inventory(network, demand, lot, history_end, rng),
         oem_offers=offers,
-        brand_targets=_brand_targets(network, offers, rng),
+        brand_targets=_brand_targets(network, demand, offers, rng),
         bundles=_bundles(network, rng),
     )
 
@@ -194,19 +194,28 @@ def _offers(
 
 
 def _brand_targets(
-    network: Network, offers: pd.DataFrame, rng: np.random.Generator
+    network: Network, demand: Demand, offers: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per brand and month of the offer: a pick-up target of 70-90% of what the OEM
-    offers in that month (so it can be met); 40% of brands make it a hard target."""
+    """Per brand and month of the offer: a pick-up target of 45-75% of what the OEM offers
+    in that month or of the brand's expected sales in those weeks, whichever is lower (so
+    that the stores can sell what they take and the target can be met); 40% of brands make
+    it a hard target."""
     brand_of = dict(zip(network.trims["trim_id"], network.trims["brand_id"], strict=True))
+    n_brands = len(network.brands)
+    weekly = np.bincount(
+        network.trim_brand[demand.pair_trim], weights=demand.pair_rate, minlength=n_brands
+    )
+    brand_ids = network.brands["brand_id"].to_numpy(dtype=object)
     offered = (
         offers.assign(brand_id=offers["trim_id"].map(brand_of), month=offers["week_start"].str[:7])
-        .groupby(["brand_id", "month"], sort=True)["max_units"]
-        .sum()
+        .groupby(["brand_id", "month"], sort=True)
+        .agg(max_units=("max_units", "sum"), weeks=("week_start", "nunique"))
         .reset_index()
     )
+    expected = offered["weeks"] * offered["brand_id"].map(dict(zip(brand_ids, weekly, strict=True)))
+    offered["max_units"] = np.minimum(offered["max_units"], np.floor(expected))
     hard = dict(zip(network.brands["brand_id"], rng.random(len(network.brands)) < 0.4, strict=True))
-    fraction = rng.uniform(0.7, 0.9, len(offered))
+    fraction = rng.uniform(0.45, 0.75, len(offered))
     return pd.DataFrame(
         {
             "brand_id": offered["brand_id"],

@@ -37,6 +37,8 @@ def test_exported_api():
         "expected_sales",
         "marginal_sales",
         "mean_demand",
+        "sample_demand",
+        "support_top",
     ]
     for name in demand_curve.__all__:
         assert callable(getattr(demand_curve, name))

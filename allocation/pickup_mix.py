@@ -1,0 +1,359 @@
+"""The pick-up mix solver: ``solve(problem, limits, hint) -> PickupSolution``.
+
+Data -> variables -> constraints -> objective are ``pickup_model.build_model``; this module
+solves that model within the caller's limits and extracts the plan:
+
+1. **LP relaxation** (HiGHS): its optimum bounds every plan, so the gap reported is proven;
+   its duals explain the plan (``pickup_explain``). An infeasible LP means the hard brand
+   targets cannot be met: the result is INFEASIBLE with ``pickup_explain.diagnose``.
+2. **Warm start** (when a previous plan is given as ``hint``): the hint, cut to the new
+   bounds, is kept if it is feasible; when it is already within the requested gap of the new
+   bound no search runs at all.
+3. **LP-guided neighbourhood**: the LP is integral in almost every cell (concave curves,
+   few coupling rows), so the cells where it is integral are fixed at its values and a MIP
+   (HiGHS branch and cut) decides only the fractional cells and the trims of the bundles
+   that rounding down breaks. It is small and solves in a fraction of the full MIP's time.
+4. **Full MIP** (HiGHS) with what time is left, only when no plan within the gap was found.
+
+Status: OPTIMAL when the best plan is within ``limits.relative_gap`` of the LP bound,
+TIME_LIMIT when the time ran out before that, FEASIBLE when the search ended without it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.linear_solver.python import model_builder as mb
+
+from allocation.pickup_model import PickupIndex, RowKind, build_model, fill_model
+from allocation.pickup_problem import PickupProblem
+from turnwise.errors import InvalidArgument
+from turnwise.solving import SolveLimits, SolveStatus, relative_gap
+
+__all__ = ["LpRelaxation", "PickupSolution", "solve", "solve_relaxation"]
+
+_FEASIBILITY_TOL = 1e-6
+_INTEGRAL_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class LpRelaxation:
+    """The LP optimum: its value (a bound on every plan), column values and row duals."""
+
+    feasible: bool
+    objective: float
+    values: np.ndarray
+    duals: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PickupSolution:
+    """The plan and how the solve ended. ``orders`` is (S, T, W) cars; all zero when
+    INFEASIBLE (``diagnosis`` then names the conflicting constraints). ``method`` says
+    which step found the plan: ``hint``, ``neighbourhood``, ``mip`` or ``none``."""
+
+    status: SolveStatus
+    orders: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    solve_seconds: float
+    diagnosis: str = ""
+    method: str = "none"
+    index: PickupIndex | None = None
+    relaxation: LpRelaxation | None = None
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def solve(
+    problem: PickupProblem, limits: SolveLimits, hint: np.ndarray | None = None
+) -> PickupSolution:
+    """Solve ``problem`` within ``limits``; ``hint`` is a previous plan, (S, T, W) cars."""
+    start = time.perf_counter()
+    deadline = start + limits.time_limit_seconds
+    if hint is not None and hint.shape != problem.shape:
+        raise InvalidArgument(
+            "hint",
+            f"a previous plan needs shape {problem.shape} (stores, trims, weeks), got {hint.shape}",
+        )
+    model, index = build_model(problem)
+    lp = solve_relaxation(model, index, limits, _left(deadline))
+    if lp is None:  # the LP itself ran out of time
+        return _timed_out(problem, index, start)
+    if not lp.feasible:
+        from allocation.pickup_explain import diagnose
+
+        return PickupSolution(
+            SolveStatus.INFEASIBLE,
+            np.zeros(problem.shape, dtype=np.int64),
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            time.perf_counter() - start,
+            diagnosis=diagnose(problem, index),
+            index=index,
+            relaxation=lp,
+        )
+    best: tuple[str, np.ndarray] | None = None
+    if hint is not None:
+        cells = tuple(index.order_cells.T)
+        n = np.minimum(hint[cells] // index.order_multiple, index.order_upper).astype(float)
+        repaired = _repair(problem, index, np.maximum(n, 0.0), limits, _left(deadline))
+        if repaired is not None:
+            best = _keep_better(problem, index, best, "hint", repaired)
+    if not _good_enough(problem, index, best, lp.objective, limits):
+        found = _neighbourhood(problem, index, lp, limits, _left(deadline))
+        if found is not None:
+            best = _keep_better(problem, index, best, "neighbourhood", found)
+    if not _good_enough(problem, index, best, lp.objective, limits) and _left(deadline) > 0.05:
+        found = _mip(model, index, limits, _left(deadline))
+        if found is not None:
+            best = _keep_better(problem, index, best, "mip", found)
+    if best is None:
+        return _timed_out(problem, index, start, lp)
+    method, n = best
+    values = index.columns_for(problem, n)
+    objective = index.value_of(values)
+    gap = relative_gap(objective, max(lp.objective, objective))
+    if gap <= limits.relative_gap + 1e-12:
+        status = SolveStatus.OPTIMAL
+    elif _left(deadline) <= 0.05:
+        status = SolveStatus.TIME_LIMIT
+    else:
+        status = SolveStatus.FEASIBLE
+    orders = np.zeros(problem.shape, dtype=np.int64)
+    orders[tuple(index.order_cells.T)] = index.orders_from(values)
+    return PickupSolution(
+        status,
+        orders,
+        objective,
+        max(lp.objective, objective),
+        gap,
+        time.perf_counter() - start,
+        method=method,
+        index=index,
+        relaxation=lp,
+        values=values,
+    )
+
+
+def solve_relaxation(
+    model: mb.Model, index: PickupIndex, limits: SolveLimits, seconds: float
+) -> LpRelaxation | None:
+    """The LP relaxation of a built model (the model is left as it was); None when it did
+    not finish within ``seconds``."""
+    relaxed = model.clone()
+    for v in range(index.n_orders):
+        relaxed.helper.set_var_integrality(v, False)
+    solver = _solver(limits, seconds)
+    status = solver.solve(relaxed)
+    if status == mb.SolveStatus.INFEASIBLE:
+        return LpRelaxation(False, float("nan"), np.zeros(0), np.zeros(0))
+    if status != mb.SolveStatus.OPTIMAL:
+        return None
+    values = solver.values(relaxed.get_variables()).to_numpy()
+    duals = solver.dual_values(relaxed.get_linear_constraints()).to_numpy()
+    return LpRelaxation(True, float(solver.objective_value), values, duals)
+
+
+def _neighbourhood(
+    problem: PickupProblem,
+    index: PickupIndex,
+    lp: LpRelaxation,
+    limits: SolveLimits,
+    seconds: float,
+) -> np.ndarray | None:
+    """A MIP over the cells where the LP is fractional (and the bundles rounding breaks),
+    every other cell fixed at its LP value."""
+    n_lp = lp.values[: index.n_orders]
+    floor = np.floor(n_lp + _INTEGRAL_TOL)
+    ceil = np.ceil(n_lp - _INTEGRAL_TOL)
+    # fractional cells round either way; the trims of broken bundles and of missed hard
+    # targets may move one order further each way
+    wide = _bundle_columns(problem, index, floor) | _hard_target_columns(problem, index, floor)
+    lower = np.where(wide, np.maximum(floor - 1, 0), floor)
+    upper = np.where(wide, np.minimum(ceil + 1, index.order_upper), ceil)
+    return _restricted_mip(problem, index, lower, upper, limits, seconds)
+
+
+def _repair(
+    problem: PickupProblem, index: PickupIndex, n: np.ndarray, limits: SolveLimits, seconds: float
+) -> np.ndarray | None:
+    """The plan ``n`` made feasible: the columns of the rows it breaks may go down (or, in a
+    missed target, up); every other column stays."""
+    values = index.columns_for(problem, n)
+    activity = index.matrix @ values
+    over = activity > index.row_upper + _FEASIBILITY_TOL * np.maximum(1.0, np.abs(activity))
+    under = activity < index.row_lower - _FEASIBILITY_TOL * np.maximum(1.0, np.abs(activity))
+    if not (over.any() or under.any()):
+        return n
+    orders = index.matrix[:, : index.n_orders]
+    down = np.asarray(abs(orders[np.flatnonzero(over)]).sum(axis=0)).ravel() > 0
+    up = np.asarray(abs(orders[np.flatnonzero(under)]).sum(axis=0)).ravel() > 0
+    lower = np.where(down, 0.0, n)
+    upper = np.where(up, index.order_upper, n)
+    return _restricted_mip(problem, index, lower, upper, limits, seconds)
+
+
+def _restricted_mip(
+    problem: PickupProblem,
+    index: PickupIndex,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    limits: SolveLimits,
+    seconds: float,
+) -> np.ndarray | None:
+    """The MIP with each order column within ``[lower, upper]``: the columns that cannot move
+    (and the sales segments of their cells, filled as far as their stock reaches) are
+    folded into the row bounds, so that the solver sees only what is left to decide."""
+    if seconds <= 0.05:
+        return None
+    free = lower < upper
+    if not free.any():
+        return lower
+    free_cells = np.zeros(problem.shape[:2], dtype=bool)
+    free_cells[index.order_cells[free, 0], index.order_cells[free, 1]] = True
+    seg = index.segment_cells
+    free_seg = free_cells[seg[:, 0], seg[:, 1]]
+    cols = np.concatenate(
+        [
+            np.flatnonzero(free),
+            index.n_orders + np.flatnonzero(free_seg),
+            index.n_orders + index.n_segments + np.arange(index.shortfall_targets.size),
+        ]
+    )
+    base = index.columns_for(problem, np.where(free, 0.0, lower))
+    base[cols] = 0.0
+    fixed_activity = index.matrix @ base
+    sub_matrix = index.matrix[:, cols].tocsr()
+    rows = np.flatnonzero(np.diff(sub_matrix.indptr) > 0)
+    sub_matrix = sub_matrix[rows]
+    col_lower = np.zeros(cols.size)
+    col_upper = np.concatenate(
+        [upper[free], np.ones(int(free_seg.sum())), np.full(index.shortfall_targets.size, np.inf)]
+    )
+    col_lower[: int(free.sum())] = lower[free]
+    sub = fill_model(
+        col_lower,
+        col_upper,
+        index.objective[cols],
+        index.row_lower[rows] - fixed_activity[rows],
+        index.row_upper[rows] - fixed_activity[rows],
+        sub_matrix,
+        int(free.sum()),
+    )
+    solver = _solver(limits, seconds)
+    status = solver.solve(sub)
+    if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
+        return None
+    values = solver.values(sub.get_variables()).to_numpy()
+    n = lower.copy()
+    n[free] = np.round(values[: int(free.sum())])
+    return n
+
+
+def _bundle_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarray) -> np.ndarray:
+    """Order columns of the trims of every bundle row that ``n`` violates."""
+    out = np.zeros(index.n_orders, dtype=bool)
+    rows = index.rows_of(RowKind.BUNDLE)
+    if rows.size == 0:
+        return out
+    activity = index.matrix[rows] @ index.columns_for(problem, n)
+    broken = rows[activity > index.row_upper[rows] + _FEASIBILITY_TOL]
+    for b in {int(index.row_keys[r, 0]) for r in broken}:
+        bundle = problem.bundles[b]
+        out |= np.isin(index.order_cells[:, 1], (bundle.hot_trim, bundle.slow_trim))
+    return out
+
+
+def _hard_target_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarray) -> np.ndarray:
+    """Order columns of every hard target that ``n`` misses."""
+    out = np.zeros(index.n_orders, dtype=bool)
+    rows = index.rows_of(RowKind.TARGET)
+    if rows.size == 0:
+        return out
+    activity = index.matrix[rows] @ index.columns_for(problem, n)
+    for r in rows[activity < index.row_lower[rows] - _FEASIBILITY_TOL]:
+        out |= index.matrix[r, : index.n_orders].toarray()[0] != 0
+    return out
+
+
+def _mip(
+    model: mb.Model, index: PickupIndex, limits: SolveLimits, seconds: float
+) -> np.ndarray | None:
+    solver = _solver(limits, seconds)
+    status = solver.solve(model)
+    if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
+        return None
+    values = solver.values(model.get_variables()).to_numpy()
+    return np.round(values[: index.n_orders])
+
+
+def _solver(limits: SolveLimits, seconds: float) -> mb.Solver:
+    solver = mb.Solver("highs")
+    solver.enable_output(False)
+    solver.set_time_limit_in_seconds(max(seconds, 0.01))
+    solver.set_solver_specific_parameters(
+        f"mip_rel_gap={limits.relative_gap}\nthreads={limits.workers}\noutput_flag=false"
+    )
+    return solver
+
+
+def _keep_better(
+    problem: PickupProblem,
+    index: PickupIndex,
+    best: tuple[str, np.ndarray] | None,
+    method: str,
+    n: np.ndarray,
+) -> tuple[str, np.ndarray] | None:
+    values = index.columns_for(problem, n)
+    if not index.is_feasible(values, _FEASIBILITY_TOL):
+        return best
+    if best is not None and index.value_of(index.columns_for(problem, best[1])) >= index.value_of(
+        values
+    ):
+        return best
+    return method, n
+
+
+def _good_enough(
+    problem: PickupProblem,
+    index: PickupIndex,
+    best: tuple[str, np.ndarray] | None,
+    bound: float,
+    limits: SolveLimits,
+) -> bool:
+    if best is None:
+        return False
+    value = index.value_of(index.columns_for(problem, best[1]))
+    return relative_gap(value, max(bound, value)) <= limits.relative_gap
+
+
+def _left(deadline: float) -> float:
+    return deadline - time.perf_counter()
+
+
+def _timed_out(
+    problem: PickupProblem, index: PickupIndex, start: float, lp: LpRelaxation | None = None
+) -> PickupSolution:
+    """No plan in time: ordering nothing, when that is feasible (no hard target asks for
+    more than zero); otherwise no plan at all, which the caller reports as out of time."""
+    zero = np.zeros(index.n_orders)
+    values = index.columns_for(problem, zero)
+    feasible = index.is_feasible(values, _FEASIBILITY_TOL)
+    objective = index.value_of(values) if feasible else float("nan")
+    bound = lp.objective if lp is not None and lp.feasible else float("inf")
+    return PickupSolution(
+        SolveStatus.TIME_LIMIT,
+        np.zeros(problem.shape, dtype=np.int64),
+        objective,
+        bound,
+        relative_gap(objective, bound) if feasible and np.isfinite(bound) else float("inf"),
+        time.perf_counter() - start,
+        method="none" if feasible else "",
+        index=index,
+        relaxation=lp,
+        values=values if feasible else np.zeros(0),
+    )
