@@ -164,9 +164,9 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
     )
     objective = np.concatenate([np.zeros(n_cols), -np.ones(extra)])
     model = fill_model(lower, upper, objective, index.row_lower, index.row_upper, matrix, 0)
-    solver = mb.Solver("highs")
-    solver.enable_output(False)
-    solver.set_time_limit_in_seconds(30.0)
+    from allocation.pickup_mix import lp_solver
+
+    solver = lp_solver(30.0)
     if solver.solve(model) != mb.SolveStatus.OPTIMAL:
         return "no plan meets the hard brand targets (the diagnosis did not finish)"
     values = solver.values(model.get_variables()).to_numpy()

@@ -83,19 +83,7 @@ def solve(
     if lp is None:  # the LP itself ran out of time
         return _timed_out(problem, index, start)
     if not lp.feasible:
-        from allocation.pickup_explain import diagnose
-
-        return PickupSolution(
-            SolveStatus.INFEASIBLE,
-            np.zeros(problem.shape, dtype=np.int64),
-            float("nan"),
-            float("nan"),
-            float("nan"),
-            time.perf_counter() - start,
-            diagnosis=diagnose(problem, index),
-            index=index,
-            relaxation=lp,
-        )
+        return _infeasible(problem, index, start, lp)
     best: tuple[str, np.ndarray] | None = None
     if hint is not None:
         cells = tuple(index.order_cells.T)
@@ -107,10 +95,13 @@ def solve(
         found = _neighbourhood(problem, index, lp, limits, _left(deadline))
         if found is not None:
             best = _keep_better(problem, index, best, "neighbourhood", found)
+    mip_infeasible = False
     if not _good_enough(problem, index, best, lp.objective, limits) and _left(deadline) > 0.05:
-        found = _mip(model, index, limits, _left(deadline))
+        found, mip_infeasible = _mip(model, index, limits, _left(deadline))
         if found is not None:
             best = _keep_better(problem, index, best, "mip", found)
+    if best is None and mip_infeasible:  # the LP is feasible, no integer plan is
+        return _infeasible(problem, index, start, lp)
     if best is None:
         return _timed_out(problem, index, start, lp)
     method, n = best
@@ -147,7 +138,7 @@ def solve_relaxation(
     relaxed = model.clone()
     for v in range(index.n_orders):
         relaxed.helper.set_var_integrality(v, False)
-    solver = _solver(limits, seconds)
+    solver = lp_solver(seconds)
     status = solver.solve(relaxed)
     if status == mb.SolveStatus.INFEASIBLE:
         return LpRelaxation(False, float("nan"), np.zeros(0), np.zeros(0))
@@ -282,13 +273,25 @@ def _hard_target_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarr
 
 def _mip(
     model: mb.Model, index: PickupIndex, limits: SolveLimits, seconds: float
-) -> np.ndarray | None:
+) -> tuple[np.ndarray | None, bool]:
+    """The full MIP's orders (None when it found no plan) and whether it proved that there
+    is none."""
     solver = _solver(limits, seconds)
     status = solver.solve(model)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
-        return None
+        return None, status == mb.SolveStatus.INFEASIBLE
     values = solver.values(model.get_variables()).to_numpy()
-    return np.round(values[: index.n_orders])
+    return np.round(values[: index.n_orders]), False
+
+
+def lp_solver(seconds: float) -> mb.Solver:
+    """GLOP (dual simplex) for the LPs whose duals are read: OR-Tools' HiGHS wrapper
+    (model_builder, 9.15) returns the row activities from ``dual_values``."""
+    solver = mb.Solver("glop")
+    solver.enable_output(False)
+    solver.set_time_limit_in_seconds(max(seconds, 0.01))
+    solver.set_solver_specific_parameters("use_dual_simplex: true")
+    return solver
 
 
 def _solver(limits: SolveLimits, seconds: float) -> mb.Solver:
@@ -333,6 +336,25 @@ def _good_enough(
 
 def _left(deadline: float) -> float:
     return deadline - time.perf_counter()
+
+
+def _infeasible(
+    problem: PickupProblem, index: PickupIndex, start: float, lp: LpRelaxation
+) -> PickupSolution:
+    """No plan meets the hard constraints: no orders, and the diagnosis."""
+    from allocation.pickup_explain import diagnose
+
+    return PickupSolution(
+        SolveStatus.INFEASIBLE,
+        np.zeros(problem.shape, dtype=np.int64),
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        time.perf_counter() - start,
+        diagnosis=diagnose(problem, index),
+        index=index,
+        relaxation=lp,
+    )
 
 
 def _timed_out(

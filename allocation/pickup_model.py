@@ -438,7 +438,9 @@ def _ramp(counts: np.ndarray) -> np.ndarray:
 
 def _pad(keys: np.ndarray) -> np.ndarray:
     """Row keys padded with -1 to three columns."""
-    keys = keys.reshape(len(keys), -1).astype(np.int64)
+    keys = np.asarray(keys, dtype=np.int64)
+    # no rows: reshape(0, -1) cannot infer the width
+    keys = keys.reshape(len(keys), -1) if keys.size else np.zeros((len(keys), 0), np.int64)
     return np.hstack([keys, np.full((len(keys), 3 - keys.shape[1]), -1, dtype=np.int64)])
 
 

@@ -12,6 +12,7 @@ Choices made here, for the planner to know:
 - A brand target is for a month; the horizon may cover only some of its weeks (Mondays), so
   the target asked of the horizon is prorated: ``ceil(target x weeks in the horizon / weeks
   of the month)``.
+- The offer of a trim and week is the line of the latest schedule version that names them.
 - A car ``IN_STOCK`` is on the lot with its age at the first week; ``IN_TRANSIT`` arrives in
   the week of its ``arrival_date`` (before the first week: on the lot now; after the
   horizon: not counted). ``SOLD`` cars are ignored.
@@ -100,9 +101,12 @@ def build_problem(
     store_ids: Sequence[str] = (),
     max_days_of_supply: float = DEFAULT_MAX_DAYS_OF_SUPPLY,
     target_penalty_cny: float = DEFAULT_TARGET_PENALTY_CNY,
+    drop_unauthorised_demand: bool = False,
 ) -> PickupProblem:
     """The pick-up problem of ``weeks`` weeks from ``first_week`` for the stores named (all
-    when empty). Unknown ids anywhere raise ``InvalidArgument`` naming the field."""
+    when empty). Unknown ids anywhere raise ``InvalidArgument`` naming the field, and so
+    does demand for a trim its store may not sell, unless ``drop_unauthorised_demand``
+    (demand forecast from sales of a brand the store no longer sells)."""
     overrides = overrides or PickupOverrides()
     if first_week.weekday() != 0:
         raise InvalidArgument(
@@ -146,6 +150,18 @@ def build_problem(
         multiple[_trim(t_of, t_id, "overrides.order_multiple")] = m
 
     levels, values = _demand(demand, horizon, s_of, t_of, overrides.demand_factor)
+    stray = (values > 0).any(axis=(2, 3)) & ~authorised
+    if stray.any() and not drop_unauthorised_demand:
+        s, t = (int(i) for i in np.argwhere(stray)[0])
+        rows = demand.index[
+            (demand["store_id"].astype(str) == s_ids[s])
+            & (demand["trim_id"].astype(str) == t_ids[t])
+        ]
+        raise InvalidArgument(
+            f"demand[{int(rows[0])}]",
+            f"{s_ids[s]} is not authorised for brand {brands[t]} (trim {t_ids[t]}); drop the "
+            "row or authorise the store",
+        )
     return PickupProblem(
         store_ids=s_ids,
         trim_ids=t_ids,
@@ -248,13 +264,17 @@ def _offer(
 ) -> np.ndarray:
     out = np.zeros((len(t_of), len(horizon)), dtype=np.int64)
     if len(offers):
-        latest = offers[offers["schedule_version"] == offers["schedule_version"].max()]
+        # the line of the latest schedule version that names the trim and week
+        latest = offers.sort_values("schedule_version", kind="stable").drop_duplicates(
+            ["week_start", "trim_id"], keep="last"
+        )
         w_of = {w.isoformat(): i for i, w in enumerate(horizon)}
-        for week, t_id, units in zip(
+        lines = zip(
             latest["week_start"].astype(str), latest["trim_id"], latest["max_units"], strict=True
-        ):
-            if week[:10] in w_of and t_id in t_of:
-                out[t_of[t_id], w_of[week[:10]]] = int(units)
+        )
+        for day, t_id, units in lines:
+            if day[:10] in w_of and t_id in t_of:
+                out[t_of[t_id], w_of[day[:10]]] = int(units)
     w_index = {w: i for i, w in enumerate(horizon)}
     for (week, t_id), units in replaced.items():
         where = f"overrides.offers[{week.isoformat()},{t_id}]"

@@ -257,9 +257,9 @@ def _validate(p: PickupProblem) -> None:
 
 
 def _validate_demand(p: PickupProblem) -> None:
-    # Levels and values are checked by the curve's own validation (errors name the cell).
+    # Levels are checked by the curve's own validation; the values below, naming the cell.
     try:
-        mean_demand(p.levels, p.demand[:1, :1])
+        mean_demand(p.levels, np.zeros(p.levels.size))
         bad = (
             ~np.isfinite(p.demand)
             | (p.demand < 0)

@@ -196,10 +196,10 @@ def _offers(
 def _brand_targets(
     network: Network, demand: Demand, offers: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per brand and month of the offer: a pick-up target of 45-75% of what the OEM offers
-    in that month or of the brand's expected sales in those weeks, whichever is lower (so
-    that the stores can sell what they take and the target can be met); 40% of brands make
-    it a hard target."""
+    """Per brand and month of the offer: a pick-up target of 45-75% (35-55% when hard) of
+    what the OEM offers in that month or of the brand's expected sales in those weeks,
+    whichever is lower (so that the stores can sell what they take and the target can be
+    met); 40% of brands make it a hard target."""
     brand_of = dict(zip(network.trims["trim_id"], network.trims["brand_id"], strict=True))
     n_brands = len(network.brands)
     weekly = np.bincount(
@@ -215,7 +215,11 @@ def _brand_targets(
     expected = offered["weeks"] * offered["brand_id"].map(dict(zip(brand_ids, weekly, strict=True)))
     offered["max_units"] = np.minimum(offered["max_units"], np.floor(expected))
     hard = dict(zip(network.brands["brand_id"], rng.random(len(network.brands)) < 0.4, strict=True))
-    fraction = rng.uniform(0.45, 0.75, len(offered))
+    is_hard = offered["brand_id"].map(hard).to_numpy(dtype=bool)
+    # hard targets lower than soft ones: the OEM does not make a stretch target binding
+    fraction = np.where(is_hard, 0.35, 0.45) + rng.random(len(offered)) * np.where(
+        is_hard, 0.2, 0.3
+    )
     return pd.DataFrame(
         {
             "brand_id": offered["brand_id"],

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
 from serving.jobs import JobRunner
+from serving.services.allocation import AllocationServicer
 from serving.services.forecasting import ForecastServicer
 from serving.services.jobs import JobServicer
 from serving.services.network import NetworkServicer
@@ -42,7 +43,14 @@ log = logging.getLogger("turnwise.server")
 
 SERVICE_NAMES = tuple(
     f"turnwise.v1.{name}"
-    for name in ("NetworkService", "ScenarioService", "ForecastService", "JobService", *PENDING)
+    for name in (
+        "NetworkService",
+        "ScenarioService",
+        "ForecastService",
+        "AllocationService",
+        "JobService",
+        *PENDING,
+    )
 )
 
 
@@ -95,7 +103,7 @@ def create_server(
     )
     forecasting_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     allocation_pb2_grpc.add_AllocationServiceServicer_to_server(
-        unimplemented_servicer("AllocationService"), server
+        AllocationServicer(db, cpu, config.default_solve_seconds), server
     )
     lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(
         unimplemented_servicer("LeadRoutingService"), server

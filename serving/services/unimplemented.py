@@ -7,22 +7,12 @@ from typing import Any
 
 import grpc
 
-from turnwise.v1 import (
-    allocation_pb2,
-    allocation_pb2_grpc,
-    lead_routing_pb2,
-    lead_routing_pb2_grpc,
-)
+from turnwise.v1 import lead_routing_pb2, lead_routing_pb2_grpc
 
 __all__ = ["PENDING", "unimplemented_servicer"]
 
 # service name -> (generated servicer base, file descriptor, what brings it)
 PENDING: dict[str, tuple[type, Any, str]] = {
-    "AllocationService": (
-        allocation_pb2_grpc.AllocationServiceServicer,
-        allocation_pb2.DESCRIPTOR,
-        "the pick-up mix (issue 4) and transfer (issue 5) optimisers",
-    ),
     "LeadRoutingService": (
         lead_routing_pb2_grpc.LeadRoutingServiceServicer,
         lead_routing_pb2.DESCRIPTOR,

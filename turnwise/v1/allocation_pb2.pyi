@@ -131,19 +131,37 @@ class BindingConstraint(_message.Message):
     explanation: str
     def __init__(self, name: _Optional[str] = ..., shadow_price_cny: _Optional[float] = ..., explanation: _Optional[str] = ...) -> None: ...
 
+class TrimDecision(_message.Message):
+    __slots__ = ("trim_id", "ordered_units", "offered_units", "expected_demand", "stock_units", "reason")
+    TRIM_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDERED_UNITS_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_UNITS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DEMAND_FIELD_NUMBER: _ClassVar[int]
+    STOCK_UNITS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    trim_id: str
+    ordered_units: int
+    offered_units: int
+    expected_demand: float
+    stock_units: int
+    reason: str
+    def __init__(self, trim_id: _Optional[str] = ..., ordered_units: _Optional[int] = ..., offered_units: _Optional[int] = ..., expected_demand: _Optional[float] = ..., stock_units: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class PlanPickupResponse(_message.Message):
-    __slots__ = ("plan", "solve", "lines", "kpis", "binding")
+    __slots__ = ("plan", "solve", "lines", "kpis", "binding", "trims")
     PLAN_FIELD_NUMBER: _ClassVar[int]
     SOLVE_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     KPIS_FIELD_NUMBER: _ClassVar[int]
     BINDING_FIELD_NUMBER: _ClassVar[int]
+    TRIMS_FIELD_NUMBER: _ClassVar[int]
     plan: _common_pb2.PlanRef
     solve: _common_pb2.SolveSummary
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
     kpis: _containers.RepeatedCompositeFieldContainer[_common_pb2.Kpi]
     binding: _containers.RepeatedCompositeFieldContainer[BindingConstraint]
-    def __init__(self, plan: _Optional[_Union[_common_pb2.PlanRef, _Mapping]] = ..., solve: _Optional[_Union[_common_pb2.SolveSummary, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[_common_pb2.Kpi, _Mapping]]] = ..., binding: _Optional[_Iterable[_Union[BindingConstraint, _Mapping]]] = ...) -> None: ...
+    trims: _containers.RepeatedCompositeFieldContainer[TrimDecision]
+    def __init__(self, plan: _Optional[_Union[_common_pb2.PlanRef, _Mapping]] = ..., solve: _Optional[_Union[_common_pb2.SolveSummary, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[_common_pb2.Kpi, _Mapping]]] = ..., binding: _Optional[_Iterable[_Union[BindingConstraint, _Mapping]]] = ..., trims: _Optional[_Iterable[_Union[TrimDecision, _Mapping]]] = ...) -> None: ...
 
 class PlanTransfersRequest(_message.Message):
     __slots__ = ("idempotency_key", "mode", "store_ids", "demand", "overrides", "cost_per_car_km_cny", "truck_trip_cost_cny", "truck_capacity", "min_days_between_moves", "limits")

@@ -1,0 +1,197 @@
+"""AllocationService: PlanPickup (issue 4); PlanTransfers arrives with issue 5.
+
+PlanPickup reads the stored network (and, when the caller supplies no demand, the stored
+weekly sales of the stores, forecast with the engine's ETS member), solves in a worker
+process of the server's ``CpuPool`` within the caller's deadline, and stores the plan as a
+DRAFT version: a new plan, or with ``hint_plan_id`` the next version of that plan, warm-
+started from its latest version's lines. An infeasible request answers
+FAILED_PRECONDITION with the diagnosis and stores nothing. With an idempotency key, a
+repeat returns the first response and stores no new version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import time
+
+import grpc
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from allocation.pickup_network import NetworkTables
+from allocation.pickup_request import OrderLine
+from serving.budget import time_budget
+from serving.convert import pickup as convert
+from serving.convert.common import check_idempotency_key
+from serving.convert.plans import body_to_json, plan_ref_to_pb
+from serving.errors import grpc_errors
+from serving.observability import SOLVE_SECONDS
+from serving.services.writes import idempotent_write
+from serving.store import tables as t
+from serving.store.db import Database
+from serving.store.idempotency import find_response
+from serving.store.network_tables import read_network_tables
+from serving.store.plans import PlanKind, get_plan, save_draft
+from serving.store.sales import weekly_sales_frame
+from serving.workers import CpuPool
+from turnwise.errors import DeadlineExceeded, InvalidArgument
+from turnwise.v1 import allocation_pb2 as pb
+from turnwise.v1 import allocation_pb2_grpc
+
+__all__ = [
+    "DEMAND_MODEL",
+    "FORECAST_SECONDS",
+    "SOLVE_SHARE",
+    "AllocationServicer",
+    "run_pickup",
+]
+
+DEMAND_MODEL = "ets"
+"""The forecasting member that makes the demand when the caller supplies none."""
+SOLVE_SHARE = 0.8
+"""Share of the time left after reading and forecasting that the solver may use; the rest
+is for the KPIs, the explanation and the answer."""
+DEFAULT_GAP = 1e-3
+FORECAST_SECONDS = 120.0
+"""Without a caller deadline, how long forecasting the demand from stored sales may take
+on top of the solve."""
+_METHOD = "AllocationService.PlanPickup"
+
+
+def run_pickup(
+    query: convert.PickupQuery,
+    tables: NetworkTables,
+    sales: pd.DataFrame | None,
+    hint: list[OrderLine],
+    deadline: float,
+) -> bytes:
+    """In a worker process: demand (forecast when not supplied), solve, explain; the
+    serialized PlanPickupResponse without its plan reference. ``deadline`` is a
+    ``time.time()`` instant."""
+    # Imported here, in the worker: OR-Tools (and the forecasting models) stay out of the
+    # server process, which only validates requests and stores plans.
+    from allocation.pickup_plan import demand_from_sales, plan_pickup
+
+    request = query.request
+    demand = query.demand
+    if demand is None:
+        assert sales is not None
+        demand = demand_from_sales(sales, request.first_week, request.weeks, DEMAND_MODEL)
+    left = (deadline - time.time()) * SOLVE_SHARE
+    if left <= 0.05:
+        raise DeadlineExceeded(
+            "deadline", "no time was left to solve after forecasting the demand; allow more time"
+        )
+    from dataclasses import replace
+
+    limits = replace(
+        request.limits, time_limit_seconds=min(left, request.limits.time_limit_seconds)
+    )
+    plan = plan_pickup(
+        tables, replace(request, limits=limits), demand, hint, forecast_demand=query.demand is None
+    )
+    return convert.plan_to_response(plan).SerializeToString()
+
+
+class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
+    def __init__(self, db: Database, cpu: CpuPool, default_seconds: float) -> None:
+        self.db, self.cpu, self.default_seconds = db, cpu, default_seconds
+
+    def _inputs(
+        self, query: convert.PickupQuery
+    ) -> tuple[NetworkTables, pd.DataFrame | None, list[OrderLine], dict[str, str]]:
+        """Blocking: the network, the sales to forecast (if needed), the hint's lines."""
+        with self.db.read() as conn:
+            tables = read_network_tables(conn)
+            sales = None
+            if query.demand is None:
+                sales = weekly_sales_frame(conn, query.request.store_ids)
+                if sales.empty:
+                    raise InvalidArgument(
+                        "demand", "is empty and no weekly sales are stored to forecast it from"
+                    )
+            hint: list[OrderLine] = []
+            if query.hint_plan_id:
+                plan = get_plan(conn, query.hint_plan_id)
+                if plan.kind is not PlanKind.PICKUP:
+                    raise InvalidArgument(
+                        "hint_plan_id", f"plan {plan.plan_id!r} is a {plan.kind.value} plan"
+                    )
+                hint = convert.lines_from_body(plan.body)
+            rows = conn.execute(select(t.stores.c.store_id, t.stores.c.region_id)).all()
+        return tables, sales, hint, {str(s): str(r) for s, r in rows}
+
+    @grpc_errors
+    async def PlanPickup(
+        self, request: pb.PlanPickupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PlanPickupResponse:
+        started = time.monotonic()
+        key = request.idempotency_key
+        check_idempotency_key(key)
+        query = await asyncio.to_thread(convert.request_to_query, request, DEFAULT_GAP)
+        # the solve's own limit; forecasting the demand (when none is supplied) comes on top,
+        # within the caller's deadline
+        solve_seconds = time_budget(
+            context.time_remaining(), query.requested_seconds, self.default_seconds
+        )
+        limits = dataclasses.replace(query.request.limits, time_limit_seconds=solve_seconds)
+        query = dataclasses.replace(
+            query, request=dataclasses.replace(query.request, limits=limits)
+        )
+        budget = solve_seconds / SOLVE_SHARE + (FORECAST_SECONDS if query.demand is None else 0.0)
+        remaining = context.time_remaining()
+        if remaining is not None:
+            budget = min(budget, time_budget(remaining, 0.0, budget))
+        body = request.SerializeToString(deterministic=True)
+        if key:
+            digest = hashlib.sha256(body).hexdigest()
+
+            def replay() -> bytes | None:
+                with self.db.read() as conn:
+                    return find_response(conn, key, _METHOD, digest)
+
+            stored = await self.db.run(replay)
+            if stored is not None:
+                return pb.PlanPickupResponse.FromString(stored)
+        tables, sales, hint, region_of = await self.db.run(self._inputs, query)
+        left = budget - (time.monotonic() - started)
+        if left <= 0.05:
+            raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
+        work = self.cpu.run(run_pickup, query, tables, sales, hint, time.time() + left)
+        try:
+            data = await asyncio.wait_for(work, left)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                "deadline", f"the plan was not ready within the {budget:.1f} s allowed"
+            ) from None
+        response = pb.PlanPickupResponse.FromString(data)
+        SOLVE_SECONDS.labels("pickup").observe(response.solve.solve_seconds)
+        scope = convert.scope_of(query.request.store_ids, region_of)
+
+        def store(conn: Connection) -> pb.PlanPickupResponse:
+            record = save_draft(
+                conn,
+                PlanKind.PICKUP,
+                convert.plan_kpis(response),
+                body_to_json(response),
+                plan_id=query.hint_plan_id or None,
+                scope=scope,
+            )
+            out = pb.PlanPickupResponse()
+            out.CopyFrom(response)
+            out.plan.CopyFrom(plan_ref_to_pb(record))
+            return out
+
+        return await idempotent_write(self.db, _METHOD, key, body, pb.PlanPickupResponse, store)
+
+    async def PlanTransfers(
+        self, request: pb.PlanTransfersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PlanTransfersResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "AllocationService.PlanTransfers is part of the turnwise.v1 contract but not "
+            "implemented yet: it arrives with the transfer optimiser (issue 5)",
+        )
+        raise AssertionError("unreachable: context.abort raises")
