@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder as mb
 
 from allocation.pickup_model import CREDIT_UNIT, PickupIndex, RowKind, fill_model
-from allocation.pickup_problem import PickupProblem
+from allocation.pickup_problem import PickupProblem, PickupTarget
 
 __all__ = [
     "BindingConstraint",
@@ -185,7 +185,7 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
         weeks = f"{problem.weeks[target.weeks[0]]}..{problem.weeks[target.weeks[-1]]}"
         parts.append(
             f"hard target {target.name} asks {target.units} cars in the weeks {weeks} but at "
-            f"most {most:.0f} can be ordered"
+            f"most {most:.0f} can be ordered{_capacity(problem, target)}"
         )
     limits = binding_constraints(problem, index, duals, limit=_TOP_CONFLICTS + 1)
     limits = [b for b in limits if b.kind is not RowKind.TARGET]
@@ -193,6 +193,28 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
     more = " and others" if len(limits) > _TOP_CONFLICTS else ""
     held = f"; it conflicts with {names}{more}" if names else ""
     return "; ".join(parts) + held + "; lower the target, mark it soft, or raise those limits"
+
+
+def _capacity(problem: PickupProblem, target: PickupTarget) -> str:
+    """The brand's capacities that fall short of a target, as a parenthesis ('' if none)."""
+    from allocation.pickup_model import supply_caps
+
+    trims = problem.brand_index()[target.brand_id]
+    weeks = list(target.weeks)
+    stores = np.flatnonzero(problem.authorised[:, trims].any(axis=1))
+    base = problem.base_position()
+    offered = int(problem.offer[np.ix_(trims, weeks)].sum())
+    free = int(np.maximum(problem.lot_capacity[stores] - base[stores, :, 0].sum(axis=1), 0).sum())
+    caps = supply_caps(problem, problem.mean_weekly_demand(), base)
+    cap = int(caps[np.ix_(stores, trims, [weeks[-1]])].sum())
+    short = []
+    if offered < target.units:
+        short.append(f"the OEM offers {offered}")
+    if free < target.units:
+        short.append(f"the stores selling {target.brand_id} have {free} free parking spaces now")
+    if cap < target.units:
+        short.append(f"the {problem.max_days_of_supply:g}-day supply cap allows {cap}")
+    return f" ({'; '.join(short)})" if short else ""
 
 
 def trim_decisions(
@@ -270,6 +292,12 @@ def _bound_by_trim(
     return out
 
 
+def _rise(curve: np.ndarray, lo: int, hi: int) -> float:
+    """``curve[hi] - curve[lo]`` of a curve that is flat past its last point."""
+    top = curve.size - 1
+    return float(curve[min(hi, top)] - curve[min(max(lo, 0), top)])
+
+
 def line_reasons(
     problem: PickupProblem, orders: np.ndarray, index: PickupIndex
 ) -> list[LineReason]:
@@ -284,23 +312,21 @@ def line_reasons(
     pairs = np.unique(cells[:, :2], axis=0)
     base = problem.base_position()
     most = int((base[:, :, -1] + orders.sum(axis=2))[tuple(pairs.T)].max()) + 1
-    curves = sales_curves(problem, pairs, most)
-    k_max = curves.shape[2] - 1
+    horizon = sales_curves(problem, pairs, most)[:, -1]
+    after = sales_curves(problem, pairs, most, cover=True)[:, -1]
     row_of = {(int(s), int(t)): i for i, (s, t) in enumerate(pairs)}
     mean = problem.mean_weekly_demand()
-    n_w = len(problem.weeks)
+    later = f"within the horizon or the {problem.cover_weeks} weeks after"
     for s, t, w in sorted((int(a), int(b), int(c)) for a, b, c in cells):
         # FIFO: the line's cars come after the stock and the earlier orders of the cell
-        curve = curves[row_of[(s, t)], n_w - 1]
-        lo = min(int(base[s, t, -1] + orders[s, t, :w].sum()), k_max)
-        hi = min(lo + int(orders[s, t, w]), k_max)
-        sells = float(curve[hi] - curve[lo])
-        last = float(curve[hi] - curve[hi - 1]) if hi > 0 else 0.0
+        lo = int(base[s, t, -1] + orders[s, t, :w].sum())
+        hi = lo + int(orders[s, t, w])
+        sells = _rise(horizon[row_of[(s, t)]], lo, hi)
+        last = _rise(after[row_of[(s, t)]], hi - 1, hi)
         demand = float(mean[s, t, w:].sum())
         reason = (
             f"expected demand {demand:.1f} from this week against {int(base[s, t, w])} in "
-            f"stock or arriving; the last car ordered sells within the horizon with "
-            f"probability {last:.0%}"
+            f"stock or arriving; the last car ordered sells {later} with probability {last:.0%}"
         )
         out.append(LineReason(s, t, w, sells, reason))
     out.sort(key=lambda r: (r.week, problem.store_ids[r.store], problem.trim_ids[r.trim]))

@@ -144,8 +144,8 @@ def solve_relaxation(
         return LpRelaxation(False, float("nan"), np.zeros(0), np.zeros(0))
     if status != mb.SolveStatus.OPTIMAL:
         return None
-    values = solver.values(relaxed.get_variables()).to_numpy()
-    duals = solver.dual_values(relaxed.get_linear_constraints()).to_numpy()
+    values = solver.values(relaxed.get_variables()).to_numpy(dtype=float)
+    duals = solver.dual_values(relaxed.get_linear_constraints()).to_numpy(dtype=float)
     return LpRelaxation(True, float(solver.objective_value), values, duals)
 
 
@@ -239,7 +239,7 @@ def _restricted_mip(
     status = solver.solve(sub)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
         return None
-    values = solver.values(sub.get_variables()).to_numpy()
+    values = solver.values(sub.get_variables()).to_numpy(dtype=float)
     n = lower.copy()
     n[free] = np.round(values[: int(free.sum())])
     return n
@@ -280,7 +280,7 @@ def _mip(
     status = solver.solve(model)
     if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
         return None, status == mb.SolveStatus.INFEASIBLE
-    values = solver.values(model.get_variables()).to_numpy()
+    values = solver.values(model.get_variables()).to_numpy(dtype=float)
     return np.round(values[: index.n_orders]), False
 
 

@@ -5,6 +5,7 @@ turnwise demo-data --out DIR [--stores N] [--trims M] [--seed S]   write the dem
 turnwise load --data DIR [--database-url URL]   load a demo-data directory into the store
 turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.json
 turnwise forecast | backtest | plot ...   forecasting (see serving/cli_forecast.py)
+turnwise plan-pickup --data DIR --output PLAN.csv   the pick-up mix (serving/cli_plan.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from serving import cli_plan
 from serving.cli_forecast import add_commands
 from serving.config import ServerConfig
 from turnwise.errors import TurnwiseError
@@ -60,6 +62,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
         "bench": _bench,
     }
     commands.update(add_commands(sub))
+    commands.update(cli_plan.add_commands(sub))
     return parser, commands
 
 
