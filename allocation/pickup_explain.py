@@ -200,13 +200,13 @@ def _capacity(problem: PickupProblem, target: PickupTarget) -> str:
     from allocation.pickup_model import supply_caps
 
     trims = problem.brand_index()[target.brand_id]
-    weeks = list(target.weeks)
+    weeks = np.asarray(target.weeks, dtype=np.int64)
     stores = np.flatnonzero(problem.authorised[:, trims].any(axis=1))
     base = problem.base_position()
     offered = int(problem.offer[np.ix_(trims, weeks)].sum())
     free = int(np.maximum(problem.lot_capacity[stores] - base[stores, :, 0].sum(axis=1), 0).sum())
     caps = supply_caps(problem, problem.mean_weekly_demand(), base)
-    cap = int(caps[np.ix_(stores, trims, [weeks[-1]])].sum())
+    cap = int(caps[np.ix_(stores, trims, weeks[-1:])].sum())
     short = []
     if offered < target.units:
         short.append(f"the OEM offers {offered}")
