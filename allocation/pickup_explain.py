@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder as mb
 
-from allocation.pickup_model import CREDIT_UNIT, PickupIndex, RowKind, fill_model
+from allocation.highs_lp import LpStatus, solve_lp
+from allocation.pickup_model import CREDIT_UNIT, PickupIndex, RowKind
 from allocation.pickup_problem import PickupProblem, PickupTarget
 
 __all__ = [
@@ -163,14 +163,10 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
         ]
     )
     objective = np.concatenate([np.zeros(n_cols), -np.ones(extra)])
-    model = fill_model(lower, upper, objective, index.row_lower, index.row_upper, matrix, 0)
-    from allocation.pickup_mix import lp_solver
-
-    solver = lp_solver(30.0)
-    if solver.solve(model) != mb.SolveStatus.OPTIMAL:
+    lp = solve_lp(lower, upper, objective, index.row_lower, index.row_upper, matrix, 30.0)
+    if lp.status is not LpStatus.OPTIMAL:
         return "no plan meets the hard brand targets (the diagnosis did not finish)"
-    values = solver.values(model.get_variables()).to_numpy()
-    duals = solver.dual_values(model.get_linear_constraints()).to_numpy()
+    values, duals = lp.values, lp.duals
     missed = [(hard[i], values[n_cols + i]) for i in range(extra) if values[n_cols + i] > 1e-6]
     if not missed:
         multiples = [problem.trim_ids[t] for t in np.flatnonzero(problem.order_multiple > 1)]

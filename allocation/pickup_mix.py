@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.linear_solver.python import model_builder as mb
 
+from allocation.highs_lp import LpStatus, solve_lp
 from allocation.pickup_model import PickupIndex, RowKind, build_model, fill_model
 from allocation.pickup_problem import PickupProblem
 from turnwise.errors import InvalidArgument
@@ -79,7 +80,7 @@ def solve(
             f"a previous plan needs shape {problem.shape} (stores, trims, weeks), got {hint.shape}",
         )
     model, index = build_model(problem)
-    lp = solve_relaxation(model, index, limits, _left(deadline))
+    lp = solve_relaxation(index, _left(deadline))
     if lp is None:  # the LP itself ran out of time
         return _timed_out(problem, index, start)
     if not lp.feasible:
@@ -130,23 +131,31 @@ def solve(
     )
 
 
-def solve_relaxation(
-    model: mb.Model, index: PickupIndex, limits: SolveLimits, seconds: float
-) -> LpRelaxation | None:
-    """The LP relaxation of a built model (the model is left as it was); None when it did
-    not finish within ``seconds``."""
-    relaxed = model.clone()
-    for v in range(index.n_orders):
-        relaxed.helper.set_var_integrality(v, False)
-    solver = lp_solver(seconds)
-    status = solver.solve(relaxed)
-    if status == mb.SolveStatus.INFEASIBLE:
+def solve_relaxation(index: PickupIndex, seconds: float) -> LpRelaxation | None:
+    """The LP relaxation of a built model (HiGHS through MathOpt: ``allocation.highs_lp``);
+    None when it did not finish within ``seconds``."""
+    upper = np.concatenate(
+        [
+            index.order_upper,
+            np.ones(index.n_segments),
+            np.full(index.shortfall_targets.size, np.inf),
+        ]
+    )
+    lp = solve_lp(
+        np.zeros(index.n_columns),
+        upper,
+        index.objective,
+        index.row_lower,
+        index.row_upper,
+        index.matrix,
+        seconds,
+        offset=index.objective_constant,
+    )
+    if lp.status is LpStatus.INFEASIBLE:
         return LpRelaxation(False, float("nan"), np.zeros(0), np.zeros(0))
-    if status != mb.SolveStatus.OPTIMAL:
+    if lp.status is not LpStatus.OPTIMAL:
         return None
-    values = solver.values(relaxed.get_variables()).to_numpy(dtype=float)
-    duals = solver.dual_values(relaxed.get_linear_constraints()).to_numpy(dtype=float)
-    return LpRelaxation(True, float(solver.objective_value), values, duals)
+    return LpRelaxation(True, lp.objective, lp.values, lp.duals)
 
 
 def _neighbourhood(
@@ -161,12 +170,36 @@ def _neighbourhood(
     n_lp = lp.values[: index.n_orders]
     floor = np.floor(n_lp + _INTEGRAL_TOL)
     ceil = np.ceil(n_lp - _INTEGRAL_TOL)
-    # fractional cells round either way; the trims of broken bundles and of missed hard
-    # targets may move one order further each way
-    wide = _bundle_columns(problem, index, floor) | _hard_target_columns(problem, index, floor)
-    lower = np.where(wide, np.maximum(floor - 1, 0), floor)
+    # rounding down can break a bundle (slow orders rounded away): cut hot orders until it
+    # holds, so that the MIP starts from a feasible point; the cut columns may come back
+    start = _cut_hot_orders(problem, index, floor)
+    # fractional cells round either way; the trims of missed hard targets may move one
+    # order further each way
+    wide = _hard_target_columns(problem, index, start)
+    lower = np.where(wide, np.maximum(start - 1, 0), start)
     upper = np.where(wide, np.minimum(ceil + 1, index.order_upper), ceil)
     return _restricted_mip(problem, index, lower, upper, limits, seconds)
+
+
+def _cut_hot_orders(problem: PickupProblem, index: PickupIndex, n: np.ndarray) -> np.ndarray:
+    """``n`` with hot-trim orders cut, latest week first, until every bundle holds (by each
+    week, hot cars <= k x slow cars, over all stores)."""
+    n = n.copy()
+    cells, mult = index.order_cells, index.order_multiple
+    for bundle in problem.bundles:
+        hot = np.flatnonzero(cells[:, 1] == bundle.hot_trim)
+        slow = np.flatnonzero(cells[:, 1] == bundle.slow_trim)
+        for w in range(len(problem.weeks)):
+            mine = hot[cells[hot, 2] <= w]
+            allowed = bundle.hot_units_per_slow * float((n * mult)[slow[cells[slow, 2] <= w]].sum())
+            excess = float((n * mult)[mine].sum()) - allowed
+            for c in mine[np.argsort(-cells[mine, 2], kind="stable")]:
+                if excess <= 0:
+                    break
+                cut = min(n[c], np.ceil(excess / mult[c]))
+                n[c] -= cut
+                excess -= cut * mult[c]
+    return n
 
 
 def _repair(
@@ -245,20 +278,6 @@ def _restricted_mip(
     return n
 
 
-def _bundle_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarray) -> np.ndarray:
-    """Order columns of the trims of every bundle row that ``n`` violates."""
-    out = np.zeros(index.n_orders, dtype=bool)
-    rows = index.rows_of(RowKind.BUNDLE)
-    if rows.size == 0:
-        return out
-    activity = index.matrix[rows] @ index.columns_for(problem, n)
-    broken = rows[activity > index.row_upper[rows] + _FEASIBILITY_TOL]
-    for b in {int(index.row_keys[r, 0]) for r in broken}:
-        bundle = problem.bundles[b]
-        out |= np.isin(index.order_cells[:, 1], (bundle.hot_trim, bundle.slow_trim))
-    return out
-
-
 def _hard_target_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarray) -> np.ndarray:
     """Order columns of every hard target that ``n`` misses."""
     out = np.zeros(index.n_orders, dtype=bool)
@@ -282,16 +301,6 @@ def _mip(
         return None, status == mb.SolveStatus.INFEASIBLE
     values = solver.values(model.get_variables()).to_numpy(dtype=float)
     return np.round(values[: index.n_orders]), False
-
-
-def lp_solver(seconds: float) -> mb.Solver:
-    """GLOP (dual simplex) for the LPs whose duals are read: OR-Tools' HiGHS wrapper
-    (model_builder, 9.15) returns the row activities from ``dual_values``."""
-    solver = mb.Solver("glop")
-    solver.enable_output(False)
-    solver.set_time_limit_in_seconds(max(seconds, 0.01))
-    solver.set_solver_specific_parameters("use_dual_simplex: true")
-    return solver
 
 
 def _solver(limits: SolveLimits, seconds: float) -> mb.Solver:

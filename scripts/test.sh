@@ -5,5 +5,5 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 echo "== ruff check"; ruff check .
 echo "== ruff format --check"; ruff format --check .
-echo "== mypy"; mypy forecasting allocation lead_routing serving dealer_group benchmarks turnwise/errors.py scripts
+echo "== mypy"; mypy forecasting allocation lead_routing serving dealer_group benchmarks turnwise/errors.py turnwise/solving.py scripts
 echo "== pytest"; exec pytest "$@"
