@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from allocation.highs_lp import LpStatus, solve_lp
+from allocation.highs import HighsStatus, solve_lp
 from allocation.pickup_model import CREDIT_UNIT, PickupIndex, RowKind
 from allocation.pickup_problem import PickupProblem, PickupTarget
 
@@ -164,7 +164,7 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
     )
     objective = np.concatenate([np.zeros(n_cols), -np.ones(extra)])
     lp = solve_lp(lower, upper, objective, index.row_lower, index.row_upper, matrix, 30.0)
-    if lp.status is not LpStatus.OPTIMAL:
+    if lp.status is not HighsStatus.OPTIMAL:
         return "no plan meets the hard brand targets (the diagnosis did not finish)"
     values, duals = lp.values, lp.duals
     missed = [(hard[i], values[n_cols + i]) for i in range(extra) if values[n_cols + i] > 1e-6]
@@ -259,8 +259,8 @@ def trim_decisions(
 def _bound_by_trim(
     problem: PickupProblem, index: PickupIndex, duals: np.ndarray | None
 ) -> dict[int, str]:
-    """trim -> the binding rows that name it (offer, supply cap), else the binding lot or
-    credit of the stores that sell it."""
+    """trim -> the binding rows that name it (offer, supply cap, the bundles it is the hot
+    trim of), else the binding lot or credit of the stores that sell it."""
     if duals is None or duals.size == 0:
         return {}
     named: dict[int, list[str]] = defaultdict(list)
@@ -272,6 +272,8 @@ def _bound_by_trim(
             named[key[0]].append(_describe(problem, kind, key)[0])
         elif kind is RowKind.SUPPLY_CAP:
             named[key[1]].append(_describe(problem, kind, key)[0])
+        elif kind is RowKind.BUNDLE:
+            named[problem.bundles[key[0]].hot_trim].append(_describe(problem, kind, key)[0])
         elif kind in (RowKind.LOT, RowKind.CREDIT):
             name = _describe(problem, kind, (key[0],))[0]
             if name not in stores_full[key[0]]:

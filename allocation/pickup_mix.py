@@ -1,22 +1,26 @@
 """The pick-up mix solver: ``solve(problem, limits, hint) -> PickupSolution``.
 
 Data -> variables -> constraints -> objective are ``pickup_model.build_model``; this module
-solves that model within the caller's limits and extracts the plan:
+solves that model within the caller's limits and extracts the plan. Every solve is HiGHS
+through OR-Tools MathOpt (``allocation.highs``: true duals, hints, the incumbent kept at a
+time limit):
 
-1. **LP relaxation** (HiGHS): its optimum bounds every plan, so the gap reported is proven;
-   its duals explain the plan (``pickup_explain``). An infeasible LP means the hard brand
+1. **LP relaxation**: its optimum bounds every plan, so the gap reported is proven; its
+   duals explain the plan (``pickup_explain``). An infeasible LP means the hard brand
    targets cannot be met: the result is INFEASIBLE with ``pickup_explain.diagnose``.
 2. **Warm start** (when a previous plan is given as ``hint``): the hint, cut to the new
-   bounds, is kept if it is feasible; when it is already within the requested gap of the new
-   bound no search runs at all.
-3. **LP-guided neighbourhood**: the LP is integral in almost every cell (concave curves,
-   few coupling rows), so the cells where it is integral are fixed at its values and a MIP
-   (HiGHS branch and cut) decides only the fractional cells and the trims of the bundles
-   that rounding down breaks. It is small and solves in a fraction of the full MIP's time.
-4. **Full MIP** (HiGHS) with what time is left, only when no plan within the gap was found.
+   bounds, is repaired by a small MIP in which only the columns of the rows it breaks may
+   move; when the result is within the requested gap of the new bound no search runs.
+3. **LP-guided neighbourhood**: the LP is integral in about 97% of the order columns
+   (concave curves, few coupling rows), so those are fixed at their LP values (the hot
+   orders of bundles that rounding down breaks are first cut until the bundles hold) and a
+   small MIP decides the fractional ones, folded into a model of what is left to decide.
+4. **Full MIP** with what time is left, started from the best plan so far, only when no
+   plan within the gap was found; its proven bound tightens the LP's.
 
-Status: OPTIMAL when the best plan is within ``limits.relative_gap`` of the LP bound,
+Status: OPTIMAL when the best plan is within ``limits.relative_gap`` of the best bound,
 TIME_LIMIT when the time ran out before that, FEASIBLE when the search ended without it.
+``limits.workers`` does not apply: MathOpt sets no thread count for HiGHS.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.linear_solver.python import model_builder as mb
+from ortools.math_opt.model_pb2 import ModelProto
 
-from allocation.highs_lp import LpStatus, solve_lp
+from allocation.highs import HighsStatus, solve_highs, solve_lp
 from allocation.pickup_model import PickupIndex, RowKind, build_model, fill_model
 from allocation.pickup_problem import PickupProblem
 from turnwise.errors import InvalidArgument
@@ -97,8 +101,11 @@ def solve(
         if found is not None:
             best = _keep_better(problem, index, best, "neighbourhood", found)
     mip_infeasible = False
+    bound = lp.objective  # the LP's, or the full MIP's when it proves a tighter one
     if not _good_enough(problem, index, best, lp.objective, limits) and _left(deadline) > 0.05:
-        found, mip_infeasible = _mip(model, index, limits, _left(deadline))
+        start_from = best[1] if best is not None else None
+        found, mip_infeasible, mip_bound = _mip(model, index, limits, _left(deadline), start_from)
+        bound = min(bound, mip_bound)
         if found is not None:
             best = _keep_better(problem, index, best, "mip", found)
     if best is None and mip_infeasible:  # the LP is feasible, no integer plan is
@@ -108,7 +115,8 @@ def solve(
     method, n = best
     values = index.columns_for(problem, n)
     objective = index.value_of(values)
-    gap = relative_gap(objective, max(lp.objective, objective))
+    bound = max(bound, objective)
+    gap = relative_gap(objective, bound)
     if gap <= limits.relative_gap + 1e-12:
         status = SolveStatus.OPTIMAL
     elif _left(deadline) <= 0.05:
@@ -121,7 +129,7 @@ def solve(
         status,
         orders,
         objective,
-        max(lp.objective, objective),
+        bound,
         gap,
         time.perf_counter() - start,
         method=method,
@@ -132,7 +140,7 @@ def solve(
 
 
 def solve_relaxation(index: PickupIndex, seconds: float) -> LpRelaxation | None:
-    """The LP relaxation of a built model (HiGHS through MathOpt: ``allocation.highs_lp``);
+    """The LP relaxation of a built model (HiGHS through MathOpt: ``allocation.highs``);
     None when it did not finish within ``seconds``."""
     upper = np.concatenate(
         [
@@ -151,9 +159,9 @@ def solve_relaxation(index: PickupIndex, seconds: float) -> LpRelaxation | None:
         seconds,
         offset=index.objective_constant,
     )
-    if lp.status is LpStatus.INFEASIBLE:
+    if lp.status is HighsStatus.INFEASIBLE:
         return LpRelaxation(False, float("nan"), np.zeros(0), np.zeros(0))
-    if lp.status is not LpStatus.OPTIMAL:
+    if lp.status is not HighsStatus.OPTIMAL:
         return None
     return LpRelaxation(True, lp.objective, lp.values, lp.duals)
 
@@ -268,13 +276,13 @@ def _restricted_mip(
         sub_matrix,
         int(free.sum()),
     )
-    solver = _solver(limits, seconds)
-    status = solver.solve(sub)
-    if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
+    # start from the lower bounds: feasible for the neighbourhood (its rows are <= rows
+    # the lower bounds keep) and the repair (the broken rows' columns at zero)
+    result = solve_highs(sub, seconds, limits.relative_gap, hint=lower[free])
+    if not result.has_solution:
         return None
-    values = solver.values(sub.get_variables()).to_numpy(dtype=float)
     n = lower.copy()
-    n[free] = np.round(values[: int(free.sum())])
+    n[free] = np.round(result.values[: int(free.sum())])
     return n
 
 
@@ -291,26 +299,19 @@ def _hard_target_columns(problem: PickupProblem, index: PickupIndex, n: np.ndarr
 
 
 def _mip(
-    model: mb.Model, index: PickupIndex, limits: SolveLimits, seconds: float
-) -> tuple[np.ndarray | None, bool]:
-    """The full MIP's orders (None when it found no plan) and whether it proved that there
-    is none."""
-    solver = _solver(limits, seconds)
-    status = solver.solve(model)
-    if status not in (mb.SolveStatus.OPTIMAL, mb.SolveStatus.FEASIBLE):
-        return None, status == mb.SolveStatus.INFEASIBLE
-    values = solver.values(model.get_variables()).to_numpy(dtype=float)
-    return np.round(values[: index.n_orders]), False
-
-
-def _solver(limits: SolveLimits, seconds: float) -> mb.Solver:
-    solver = mb.Solver("highs")
-    solver.enable_output(False)
-    solver.set_time_limit_in_seconds(max(seconds, 0.01))
-    solver.set_solver_specific_parameters(
-        f"mip_rel_gap={limits.relative_gap}\nthreads={limits.workers}\noutput_flag=false"
-    )
-    return solver
+    model: ModelProto,
+    index: PickupIndex,
+    limits: SolveLimits,
+    seconds: float,
+    hint: np.ndarray | None,
+) -> tuple[np.ndarray | None, bool, float]:
+    """The full MIP's orders, started from ``hint`` (None when it found no plan), whether
+    it proved that there is none, and the bound it proved (inf when none)."""
+    result = solve_highs(model, seconds, limits.relative_gap, hint=hint)
+    bound = result.bound if np.isfinite(result.bound) else float("inf")
+    if not result.has_solution:
+        return None, result.status is HighsStatus.INFEASIBLE, bound
+    return np.round(result.values[: index.n_orders]), False, bound
 
 
 def _keep_better(

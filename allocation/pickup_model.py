@@ -21,7 +21,8 @@ With ``A[s,t,w]`` the cumulative supply (stock, arrivals and orders up to week `
   orders arrive, ``A_w - S_(w-1)``, within lot space and credit. Where the stock already held
   exceeds a limit the limit is raised to it, so that no order is always feasible;
 - ``supply_cap``: the projected days of supply after an order, ``(A_w - mean demand up to
-  w - 1) / mean daily demand``, at most ``max_days_of_supply``;
+  w - 1) / mean daily demand``, at most ``max_days_of_supply`` (not for the slow trims of
+  bundles, which are taken for their hot trims' sake);
 - ``bundle``: by each week, ``hot <= k * slow`` summed over stores;
 - ``target``: a brand's orders over its weeks plus ``u`` at least the target (``u`` absent
   when the target is hard).
@@ -31,7 +32,9 @@ cost (holding plus credit interest) of every car on the lot at the end of each w
 (``A_w - S_w``), minus the penalty of each soft target's shortfall. The last week's ``S``
 counts the demand of ``cover_weeks`` more weeks (the last week's repeated): a car left at
 the end of the horizon is worth its chance to sell soon after, so that the plan does not
-starve its last weeks because the horizon ends (the plan is re-made before then).
+starve its last weeks because the horizon ends (the plan is re-made before then); the cars
+still unsold after the cover weeks are carried through them (the cars that sell during the
+cover weeks are not charged for them: an underestimate of the carrying cost).
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder as mb
+from ortools.math_opt.model_pb2 import ModelProto
 
 from allocation.demand_curve import cumulative_quantiles, expected_sales, support_top
+from allocation.highs import model_proto
 from allocation.pickup_problem import PickupProblem
 
 __all__ = [
@@ -56,6 +60,8 @@ __all__ = [
     "supply_caps",
 ]
 
+_UNCAPPED = 2**40
+"""The supply cap of a trim that has none (the slow side of a bundle)."""
 _MIN_SLOPE = 1e-4
 """Segments whose sell-through probability is below this are left out (worth < 0.01% of a
 margin each); the expected sales they would add are under 1e-4 cars per segment."""
@@ -190,7 +196,7 @@ def sales_curves(
     return expected_sales(problem.levels, cumulative, min(most, int(np.ceil(top)) + 1))
 
 
-def build_model(problem: PickupProblem) -> tuple[mb.Model, PickupIndex]:
+def build_model(problem: PickupProblem) -> tuple[ModelProto, PickupIndex]:
     """The MIP of the module docstring and the index of its columns and rows."""
     # --- data -------------------------------------------------------------------------
     n_s, n_t, n_w = problem.shape
@@ -198,6 +204,9 @@ def build_model(problem: PickupProblem) -> tuple[mb.Model, PickupIndex]:
     base = problem.base_position()
     mean = problem.mean_weekly_demand()
     caps = supply_caps(problem, mean, base)
+    # the slow side of a bundle is taken for the hot trim's sake, demand or not: no cap
+    slow = sorted({b.slow_trim for b in problem.bundles})
+    caps[:, slow, :] = _UNCAPPED
     # a week's order counts in every later cumulative cap
     cap_from_here = np.minimum.accumulate(caps[:, :, ::-1], axis=2)[:, :, ::-1]
     units_up = np.minimum(problem.offer[None, :, :], problem.lot_capacity[:, None, None])
@@ -239,15 +248,22 @@ def build_model(problem: PickupProblem) -> tuple[mb.Model, PickupIndex]:
 
     margin = problem.margin_cny
     carry = problem.weekly_carrying_cny
+    # weeks of carrying per end-of-week stock: 1, and for the last week 1 + cover_weeks (the
+    # cars still unsold when the cover weeks end are carried through them)
+    weeks_carried = np.ones(n_w)
+    weeks_carried[-1] += problem.cover_weeks
     objective = np.zeros(n_cols)
     seg_trim = segment_cells[:, 1]
     objective[seg0:short0] = seg_slope * (
-        carry[seg_trim] + np.where(seg_week == n_w - 1, 1.0, 0.0) * margin[seg_trim]
+        carry[seg_trim] * weeks_carried[seg_week]
+        + np.where(seg_week == n_w - 1, 1.0, 0.0) * margin[seg_trim]
     )
-    objective[:n_orders] = -carry[order_cells[:, 1]] * order_mult * (n_w - order_cells[:, 2])
+    carried_from = np.cumsum(weeks_carried[::-1])[::-1]  # weeks carried from week w on
+    objective[:n_orders] = -carry[order_cells[:, 1]] * order_mult * carried_from[order_cells[:, 2]]
     objective[short0:] = [-problem.targets[j].penalty_cny_per_unit for j in soft]
     constant = float((margin[None, :] * sales_at_base[:, :, -1]).sum())
-    constant -= float((carry[None, :, None] * (base - sales_at_base)).sum())
+    held_end = (base - sales_at_base) * weeks_carried[None, None, :]
+    constant -= float((carry[None, :, None] * held_end).sum())
     lower = np.zeros(n_cols)
     upper = np.concatenate([order_upper, np.ones(n_segments), np.full(soft.size, np.inf)])
 
@@ -367,8 +383,9 @@ def build_model(problem: PickupProblem) -> tuple[mb.Model, PickupIndex]:
 
     # --- the model ----------------------------------------------------------------------
     matrix = rows.matrix(n_cols)
-    model = fill_model(lower, upper, objective, rows.lower(), rows.upper(), matrix, n_orders)
-    model.helper.set_objective_offset(constant)
+    model = fill_model(
+        lower, upper, objective, rows.lower(), rows.upper(), matrix, n_orders, constant
+    )
     integer = np.zeros(n_cols, dtype=bool)
     integer[:n_orders] = True
     index = PickupIndex(
@@ -399,17 +416,11 @@ def fill_model(
     row_upper: np.ndarray,
     matrix: sp.csr_matrix,
     integers: int,
-) -> mb.Model:
+    offset: float = 0.0,
+) -> ModelProto:
     """A maximisation model from arrays: column bounds and objective, row bounds, the
-    constraint matrix; the first ``integers`` columns are integer."""
-    model = mb.Model()  # type: ignore[no-untyped-call]
-    as_float = [np.ascontiguousarray(a, dtype=np.float64) for a in (lower, upper, objective)]
-    bounds = [np.ascontiguousarray(a, dtype=np.float64) for a in (row_lower, row_upper)]
-    model.helper.fill_model_from_sparse_data(*as_float, *bounds, matrix)  # type: ignore[arg-type,call-arg]
-    for v in range(integers):
-        model.helper.set_var_integrality(v, True)
-    model.helper.set_maximize(True)
-    return model
+    constraint matrix; the first ``integers`` columns are integer (``allocation.highs``)."""
+    return model_proto(lower, upper, objective, row_lower, row_upper, matrix, integers, offset)
 
 
 def _segments(
