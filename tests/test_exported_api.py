@@ -31,6 +31,7 @@ MODULES = [
     "forecasting.plot",
     "turnwise.solving",
     "allocation.demand_curve",
+    "allocation.highs",
     "allocation.pickup_problem",
     "allocation.pickup_model",
     "allocation.pickup_mix",
