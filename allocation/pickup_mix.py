@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.math_opt.model_pb2 import ModelProto
 
-from allocation.highs import HighsStatus, solve_highs, solve_lp
-from allocation.pickup_model import PickupIndex, RowKind, build_model, fill_model
+from allocation.highs import HighsStatus, model_proto, solve_highs, solve_lp
+from allocation.pickup_model import PickupIndex, RowKind, build_model
 from allocation.pickup_problem import PickupProblem
 from turnwise.errors import InvalidArgument
 from turnwise.solving import SolveLimits, SolveStatus, relative_gap
@@ -267,7 +267,7 @@ def _restricted_mip(
         [upper[free], np.ones(int(free_seg.sum())), np.full(index.shortfall_targets.size, np.inf)]
     )
     col_lower[: int(free.sum())] = lower[free]
-    sub = fill_model(
+    sub = model_proto(
         col_lower,
         col_upper,
         index.objective[cols],

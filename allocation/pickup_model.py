@@ -55,7 +55,6 @@ __all__ = [
     "PickupIndex",
     "RowKind",
     "build_model",
-    "fill_model",
     "sales_curves",
     "supply_caps",
 ]
@@ -383,7 +382,7 @@ def build_model(problem: PickupProblem) -> tuple[ModelProto, PickupIndex]:
 
     # --- the model ----------------------------------------------------------------------
     matrix = rows.matrix(n_cols)
-    model = fill_model(
+    model = model_proto(
         lower, upper, objective, rows.lower(), rows.upper(), matrix, n_orders, constant
     )
     integer = np.zeros(n_cols, dtype=bool)
@@ -406,21 +405,6 @@ def build_model(problem: PickupProblem) -> tuple[ModelProto, PickupIndex]:
         integer=integer,
     )
     return model, index
-
-
-def fill_model(
-    lower: np.ndarray,
-    upper: np.ndarray,
-    objective: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    matrix: sp.csr_matrix,
-    integers: int,
-    offset: float = 0.0,
-) -> ModelProto:
-    """A maximisation model from arrays: column bounds and objective, row bounds, the
-    constraint matrix; the first ``integers`` columns are integer (``allocation.highs``)."""
-    return model_proto(lower, upper, objective, row_lower, row_upper, matrix, integers, offset)
 
 
 def _segments(

@@ -35,6 +35,7 @@ from allocation.pickup_problem import (
     PickupTarget,
     StockCars,
 )
+from dealer_group.demo import DemoGroup
 from turnwise.errors import InvalidArgument
 
 __all__ = [
@@ -60,6 +61,19 @@ class NetworkTables:
     oem_offers: pd.DataFrame
     brand_targets: pd.DataFrame
     bundles: pd.DataFrame
+
+    @staticmethod
+    def of(group: DemoGroup) -> NetworkTables:
+        """The tables of a dealer group read from CSV or generated."""
+        return NetworkTables(
+            group.stores,
+            group.authorisations,
+            group.trims,
+            group.inventory,
+            group.oem_offers,
+            group.brand_targets,
+            group.bundles,
+        )
 
 
 @dataclass(frozen=True)

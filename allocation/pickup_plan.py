@@ -42,6 +42,7 @@ __all__ = [
     "demand_from_sales",
     "hint_from_lines",
     "plan_pickup",
+    "sales_history",
 ]
 
 DEFAULT_DEMAND_LEVELS = (0.1, 0.5, 0.9)
@@ -150,6 +151,18 @@ def hint_from_lines(problem: PickupProblem, lines: Sequence[OrderLine]) -> np.nd
         if s is not None and t is not None and w is not None:
             hint[s, t, w] += line.units
     return hint
+
+
+def sales_history(sales: pd.DataFrame) -> pd.DataFrame:
+    """The weekly sales table (``week_start, store_id, trim_id, units``) as the long series
+    the forecaster reads: ``unique_id = "store_id/trim_id", ds, y``, sorted."""
+    return pd.DataFrame(
+        {
+            "unique_id": sales["store_id"] + "/" + sales["trim_id"],
+            "ds": pd.to_datetime(sales["week_start"]),
+            "y": sales["units"].astype(float),
+        }
+    ).sort_values(["unique_id", "ds"], ignore_index=True)
 
 
 def demand_from_sales(

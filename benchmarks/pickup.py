@@ -34,7 +34,7 @@ from allocation.pickup_baseline import proportional
 from allocation.pickup_kpis import PickupKpis, evaluate
 from allocation.pickup_mix import PickupSolution, solve
 from allocation.pickup_network import NetworkTables, build_problem
-from allocation.pickup_plan import demand_from_sales
+from allocation.pickup_plan import demand_from_sales, sales_history
 from allocation.pickup_problem import PickupProblem
 from benchmarks.runner import Row
 from turnwise.solving import SolveLimits
@@ -68,26 +68,12 @@ def _case(name: str, stores: int, trims: int, gap: float) -> list[Row]:
     from dealer_group.demo import DemoSpec, generate
 
     group = generate(DemoSpec(stores=stores, trims=trims, seed=0))
-    sales = pd.DataFrame(
-        {
-            "unique_id": group.sales["store_id"] + "/" + group.sales["trim_id"],
-            "ds": pd.to_datetime(group.sales["week_start"]),
-            "y": group.sales["units"].astype(float),
-        }
-    ).sort_values(["unique_id", "ds"], ignore_index=True)
+    sales = sales_history(group.sales)
     first = pd.Timestamp(sales["ds"].max()).date() + timedelta(days=7)
     start = time.perf_counter()
     demand = demand_from_sales(sales, first, WEEKS, "ets")
     forecast_seconds = time.perf_counter() - start
-    tables = NetworkTables(
-        group.stores,
-        group.authorisations,
-        group.trims,
-        group.inventory,
-        group.oem_offers,
-        group.brand_targets,
-        group.bundles,
-    )
+    tables = NetworkTables.of(group)
     problem = build_problem(tables, first, WEEKS, demand, drop_unauthorised_demand=True)
     limits = SolveLimits(time_limit_seconds=TIME_LIMIT, relative_gap=gap)
     solution = solve(problem, limits)

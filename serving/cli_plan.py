@@ -45,20 +45,14 @@ def add_commands(sub: Any) -> dict[str, Any]:
 
 def _plan_pickup(args: argparse.Namespace) -> None:
     from allocation.pickup_network import NetworkTables
-    from allocation.pickup_plan import demand_from_sales, plan_pickup
+    from allocation.pickup_plan import demand_from_sales, plan_pickup, sales_history
     from allocation.pickup_request import PickupRequest
     from dealer_group.demo import read_csv
     from turnwise.solving import SolveLimits
 
     start = time.perf_counter()
     group = read_csv(args.data)
-    sales = pd.DataFrame(
-        {
-            "unique_id": group.sales["store_id"] + "/" + group.sales["trim_id"],
-            "ds": pd.to_datetime(group.sales["week_start"]),
-            "y": group.sales["units"].astype(float),
-        }
-    ).sort_values(["unique_id", "ds"], ignore_index=True)
+    sales = sales_history(group.sales)
     first = _first_week(args.first_week, sales)
     if args.demand is not None:
         demand = _read_demand(args.demand)
@@ -72,15 +66,7 @@ def _plan_pickup(args: argparse.Namespace) -> None:
         store_ids=tuple(s for s in args.stores.split(",") if s),
         max_days_of_supply=args.max_days_of_supply,
     )
-    tables = NetworkTables(
-        group.stores,
-        group.authorisations,
-        group.trims,
-        group.inventory,
-        group.oem_offers,
-        group.brand_targets,
-        group.bundles,
-    )
+    tables = NetworkTables.of(group)
     plan = plan_pickup(tables, request, demand, forecast_demand=args.demand is None)
     lines = pd.DataFrame(
         [

@@ -39,6 +39,20 @@ def _pg_reason() -> str | None:
 _PG_REASON = _pg_reason()
 
 
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """A CLI test's ``main()`` points the root logger at that test's captured stderr,
+    which pytest closes afterwards: put the handlers back so that later tests (and their
+    server threads) do not log into a closed stream."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for one test, dropped afterwards."""

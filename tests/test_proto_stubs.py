@@ -1,23 +1,28 @@
-"""The committed stubs in turnwise/v1 are exactly what the .proto files generate."""
+"""The committed stubs in turnwise/v1 are exactly what the .proto files generate.
+
+protoc runs in a child process: grpc_tools' compiler and OR-Tools each carry their own C++
+protobuf library, and loading the compiler into a process that has imported OR-Tools (as
+the pick-up tests do) aborts it."""
 
 from __future__ import annotations
 
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _gen_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_proto", ROOT / "scripts" / "gen_proto.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_committed_stubs_match_the_protos(tmp_path: Path) -> None:
-    generated = _gen_module().generate(tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_proto.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    generated = sorted((tmp_path / "turnwise" / "v1").glob("*"))
     committed_dir = ROOT / "turnwise" / "v1"
     names = sorted(p.name for p in generated)
     assert names == sorted(
@@ -68,21 +73,27 @@ def _undocumented(f) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_every_element_of_the_contract_is_documented(tmp_path: Path) -> None:
     """Every service, RPC, message, field, enum and enum value has a leading comment."""
+    import importlib.util
+
     from google.protobuf import descriptor_pb2
-    from grpc_tools import protoc
 
     root = ROOT / "proto"
     protos = sorted(str(p.relative_to(root)) for p in root.glob("turnwise/v1/*.proto"))
-    include = Path(protoc.__file__).parent / "_proto"
+    spec = importlib.util.find_spec("grpc_tools")  # located, not imported (see above)
+    assert spec is not None and spec.submodule_search_locations is not None
+    include = Path(next(iter(spec.submodule_search_locations))) / "_proto"
     target = tmp_path / "descriptor.pb"
     args = [
-        "protoc",
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
         f"-I{root}",
         f"-I{include}",
         "--include_source_info",
         f"--descriptor_set_out={target}",
     ]
-    assert protoc.main([*args, *protos]) == 0
+    run = subprocess.run([*args, *protos], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
     fds = descriptor_pb2.FileDescriptorSet.FromString(target.read_bytes())
     missing = [f"{f.name}: {name}" for f in fds.file for name in _undocumented(f)]
     assert missing == [], f"undocumented: {missing}"
