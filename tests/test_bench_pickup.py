@@ -20,6 +20,7 @@ KPIS = {
     "aged_share": "ratio",
     "target_attainment": "ratio",
     "cars_ordered": "cars",
+    "bundle_rows_broken": "rows",
 }
 SOLVE = {
     "solve_seconds": "s",
@@ -58,3 +59,4 @@ def test_pickup_benchmark_writes_every_figure(
     assert got["g60", "turnwise", "bound_cny"].value >= turnwise - 1e-6 * abs(turnwise)
     assert got["g60", "no-orders", "cars_ordered"].value == 0
     assert got["g60", "turnwise", "cars_ordered"].value > 0
+    assert got["g60", "turnwise", "bundle_rows_broken"].value == 0
