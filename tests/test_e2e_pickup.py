@@ -166,7 +166,7 @@ def test_demand_forecast_from_stored_sales(pickup_channel: grpc.Channel) -> None
             "overrides.price_factor[T0001]",
         ),
         ({"limits": common_pb2.SolveLimits(relative_gap=2.0)}, "limits.relative_gap"),
-        ({"hint_plan_id": "pickup-nope"}, "plan_id"),
+        ({"hint_plan_id": "pickup-nope"}, "hint_plan_id"),
     ],
 )
 def test_bad_requests_name_the_field(

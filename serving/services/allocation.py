@@ -36,7 +36,7 @@ from serving.store.network_tables import read_network_tables
 from serving.store.plans import PlanKind, get_plan, save_draft
 from serving.store.sales import weekly_sales_frame
 from serving.workers import CpuPool
-from turnwise.errors import DeadlineExceeded, InvalidArgument
+from turnwise.errors import DeadlineExceeded, InvalidArgument, NotFound
 from turnwise.v1 import allocation_pb2 as pb
 from turnwise.v1 import allocation_pb2_grpc
 
@@ -114,7 +114,10 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
                     )
             hint: list[OrderLine] = []
             if query.hint_plan_id:
-                plan = get_plan(conn, query.hint_plan_id)
+                try:
+                    plan = get_plan(conn, query.hint_plan_id)
+                except NotFound as err:
+                    raise NotFound("hint_plan_id", err.hint) from None
                 if plan.kind is not PlanKind.PICKUP:
                     raise InvalidArgument(
                         "hint_plan_id", f"plan {plan.plan_id!r} is a {plan.kind.value} plan"
