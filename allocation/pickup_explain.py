@@ -17,7 +17,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocation.highs import HighsStatus, solve_lp
-from allocation.pickup_model import CREDIT_UNIT, PickupIndex, RowKind
+from allocation.pickup_model import (
+    CREDIT_UNIT,
+    PickupIndex,
+    RowKind,
+    sales_curves,
+    supply_caps,
+)
 from allocation.pickup_problem import PickupProblem, PickupTarget
 
 __all__ = [
@@ -155,13 +161,7 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
     )
     matrix = sp.hstack([index.matrix, add]).tocsr()
     lower = np.zeros(n_cols + extra)
-    upper = np.concatenate(
-        [
-            index.order_upper,
-            np.ones(index.n_segments),
-            np.full(index.shortfall_targets.size + extra, np.inf),
-        ]
-    )
+    upper = np.concatenate([index.column_upper, np.full(extra, np.inf)])
     objective = np.concatenate([np.zeros(n_cols), -np.ones(extra)])
     lp = solve_lp(lower, upper, objective, index.row_lower, index.row_upper, matrix, 30.0)
     if lp.status is not HighsStatus.OPTIMAL:
@@ -193,8 +193,6 @@ def diagnose(problem: PickupProblem, index: PickupIndex) -> str:
 
 def _capacity(problem: PickupProblem, target: PickupTarget) -> str:
     """The brand's capacities that fall short of a target, as a parenthesis ('' if none)."""
-    from allocation.pickup_model import supply_caps
-
     trims = problem.brand_index()[target.brand_id]
     weeks = np.asarray(target.weeks, dtype=np.int64)
     stores = np.flatnonzero(problem.authorised[:, trims].any(axis=1))
@@ -301,8 +299,6 @@ def line_reasons(
 ) -> list[LineReason]:
     """Per order line (store, trim, week with cars): its expected sales within the horizon
     and why it is there, in week, store, trim order."""
-    from allocation.pickup_model import sales_curves
-
     out: list[LineReason] = []
     cells = np.argwhere(orders > 0)
     if cells.size == 0:

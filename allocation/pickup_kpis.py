@@ -104,10 +104,12 @@ def evaluate(
     )
 
 
-def current(problem: PickupProblem) -> PickupKpis:
+def current(problem: PickupProblem, nothing: PickupKpis | None = None) -> PickupKpis:
     """The stock held now, before any plan: days of supply, slow-moving share and credit
-    drawn by the cars on the lots; the other KPIs are those of ordering nothing."""
-    nothing = evaluate(problem, np.zeros(problem.shape, dtype=np.int64), samples=1)
+    drawn by the cars on the lots; the other KPIs are those of ordering nothing (``nothing``,
+    when the caller has evaluated it already; else one draw)."""
+    if nothing is None:
+        nothing = evaluate(problem, np.zeros(problem.shape, dtype=np.int64), samples=1)
     on_hand = problem.on_hand()
     lot = problem.cars.arrival_week < 0
     old = int((problem.cars.age_days[lot] > problem.slow_moving_days).sum())

@@ -89,20 +89,20 @@ def solve(
         return _timed_out(problem, index, start)
     if not lp.feasible:
         return _infeasible(problem, index, start, lp)
-    best: tuple[str, np.ndarray] | None = None
+    best: _Best | None = None
     if hint is not None:
         cells = tuple(index.order_cells.T)
         n = np.minimum(hint[cells] // index.order_multiple, index.order_upper).astype(float)
         repaired = _repair(problem, index, np.maximum(n, 0.0), limits, _left(deadline))
         if repaired is not None:
             best = _keep_better(problem, index, best, "hint", repaired)
-    if not _good_enough(problem, index, best, lp.objective, limits):
+    if not _good_enough(best, lp.objective, limits):
         found = _neighbourhood(problem, index, lp, limits, _left(deadline))
         if found is not None:
             best = _keep_better(problem, index, best, "neighbourhood", found)
     mip_infeasible = False
     bound = lp.objective  # the LP's, or the full MIP's when it proves a tighter one
-    if not _good_enough(problem, index, best, lp.objective, limits) and _left(deadline) > 0.05:
+    if not _good_enough(best, lp.objective, limits) and _left(deadline) > 0.05:
         start_from = best[1] if best is not None else None
         found, mip_infeasible, mip_bound = _mip(model, index, limits, _left(deadline), start_from)
         bound = min(bound, mip_bound)
@@ -112,7 +112,7 @@ def solve(
         return _infeasible(problem, index, start, lp)
     if best is None:
         return _timed_out(problem, index, start, lp)
-    method, n = best
+    method, n, _ = best
     values = index.columns_for(problem, n)
     objective = index.value_of(values)
     bound = max(bound, objective)
@@ -142,16 +142,9 @@ def solve(
 def solve_relaxation(index: PickupIndex, seconds: float) -> LpRelaxation | None:
     """The LP relaxation of a built model (HiGHS through MathOpt: ``allocation.highs``);
     None when it did not finish within ``seconds``."""
-    upper = np.concatenate(
-        [
-            index.order_upper,
-            np.ones(index.n_segments),
-            np.full(index.shortfall_targets.size, np.inf),
-        ]
-    )
     lp = solve_lp(
         np.zeros(index.n_columns),
-        upper,
+        index.column_upper,
         index.objective,
         index.row_lower,
         index.row_upper,
@@ -314,34 +307,26 @@ def _mip(
     return np.round(result.values[: index.n_orders]), False, bound
 
 
+_Best = tuple[str, np.ndarray, float]
+"""The best plan so far: the step that found it, its orders (in multiples), its value."""
+
+
 def _keep_better(
-    problem: PickupProblem,
-    index: PickupIndex,
-    best: tuple[str, np.ndarray] | None,
-    method: str,
-    n: np.ndarray,
-) -> tuple[str, np.ndarray] | None:
+    problem: PickupProblem, index: PickupIndex, best: _Best | None, method: str, n: np.ndarray
+) -> _Best | None:
     values = index.columns_for(problem, n)
     if not index.is_feasible(values, _FEASIBILITY_TOL):
         return best
-    if best is not None and index.value_of(index.columns_for(problem, best[1])) >= index.value_of(
-        values
-    ):
+    value = index.value_of(values)
+    if best is not None and best[2] >= value:
         return best
-    return method, n
+    return method, n, value
 
 
-def _good_enough(
-    problem: PickupProblem,
-    index: PickupIndex,
-    best: tuple[str, np.ndarray] | None,
-    bound: float,
-    limits: SolveLimits,
-) -> bool:
+def _good_enough(best: _Best | None, bound: float, limits: SolveLimits) -> bool:
     if best is None:
         return False
-    value = index.value_of(index.columns_for(problem, best[1]))
-    return relative_gap(value, max(bound, value)) <= limits.relative_gap
+    return relative_gap(best[2], max(bound, best[2])) <= limits.relative_gap
 
 
 def _left(deadline: float) -> float:

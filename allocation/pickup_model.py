@@ -105,7 +105,6 @@ class PickupIndex:
     matrix: sp.csr_matrix
     objective: np.ndarray
     objective_constant: float
-    integer: np.ndarray
 
     @property
     def n_orders(self) -> int:
@@ -118,6 +117,22 @@ class PickupIndex:
     @property
     def n_columns(self) -> int:
         return self.n_orders + self.n_segments + int(self.shortfall_targets.size)
+
+    @property
+    def integer(self) -> np.ndarray:
+        """Which columns are integer: the orders."""
+        return np.arange(self.n_columns) < self.n_orders
+
+    @property
+    def column_upper(self) -> np.ndarray:
+        """Upper bounds of the columns (all lower bounds are 0)."""
+        return np.concatenate(
+            [
+                self.order_upper,
+                np.ones(self.n_segments),
+                np.full(self.shortfall_targets.size, np.inf),
+            ]
+        )
 
     def rows_of(self, kind: RowKind) -> np.ndarray:
         return np.flatnonzero(np.array([k is kind for k in self.row_kinds], dtype=bool))
@@ -148,13 +163,7 @@ class PickupIndex:
         activity = self.matrix @ values
         slack = tol * np.maximum(1.0, np.abs(activity))
         rows_ok = (activity <= self.row_upper + slack) & (activity >= self.row_lower - slack)
-        upper = np.concatenate(
-            [
-                self.order_upper,
-                np.ones(self.n_segments),
-                np.full(self.shortfall_targets.size, np.inf),
-            ]
-        )
+        upper = self.column_upper
         return bool(rows_ok.all() and (values >= -tol).all() and (values <= upper + tol).all())
 
     def orders_from(self, values: np.ndarray) -> np.ndarray:
@@ -385,8 +394,6 @@ def build_model(problem: PickupProblem) -> tuple[ModelProto, PickupIndex]:
     model = model_proto(
         lower, upper, objective, rows.lower(), rows.upper(), matrix, n_orders, constant
     )
-    integer = np.zeros(n_cols, dtype=bool)
-    integer[:n_orders] = True
     index = PickupIndex(
         order_cells=order_cells,
         order_multiple=order_mult,
@@ -402,7 +409,6 @@ def build_model(problem: PickupProblem) -> tuple[ModelProto, PickupIndex]:
         matrix=matrix,
         objective=objective,
         objective_constant=constant,
-        integer=integer,
     )
     return model, index
 

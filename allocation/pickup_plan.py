@@ -122,8 +122,8 @@ def plan_pickup(
 
 
 def _kpis(problem: PickupProblem, orders: np.ndarray, samples: int) -> tuple[KpiValue, ...]:
-    now = pickup_kpis.current(problem)
     nothing = pickup_kpis.evaluate(problem, np.zeros_like(orders), samples)
+    now = pickup_kpis.current(problem, nothing)
     plan = pickup_kpis.evaluate(problem, orders, samples)
     return (
         KpiValue(

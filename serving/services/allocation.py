@@ -84,13 +84,15 @@ def run_pickup(
         raise DeadlineExceeded(
             "deadline", "no time was left to solve after forecasting the demand; allow more time"
         )
-    from dataclasses import replace
-
-    limits = replace(
+    limits = dataclasses.replace(
         request.limits, time_limit_seconds=min(left, request.limits.time_limit_seconds)
     )
     plan = plan_pickup(
-        tables, replace(request, limits=limits), demand, hint, forecast_demand=query.demand is None
+        tables,
+        dataclasses.replace(request, limits=limits),
+        demand,
+        hint,
+        forecast_demand=query.demand is None,
     )
     return convert.plan_to_response(plan).SerializeToString()
 
