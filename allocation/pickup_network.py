@@ -43,6 +43,7 @@ __all__ = [
     "NetworkTables",
     "PickupOverrides",
     "build_problem",
+    "held_cars",
     "quantile_columns",
 ]
 
@@ -191,7 +192,7 @@ def build_problem(
         levels=np.asarray(levels, dtype=float),
         demand=values * authorised[:, :, None, None],
         offer=_offer(tables.oem_offers, horizon, t_of, overrides.offers),
-        cars=_cars(tables.inventory, horizon, s_of, t_of),
+        cars=held_cars(tables.inventory, horizon, s_of, t_of)[1],
         targets=_targets(tables.brand_targets, horizon, set(brands), target_penalty_cny),
         bundles=_bundles(tables.bundles, t_of),
         group_credit_limit_cny=overrides.group_credit_limit_cny,
@@ -302,12 +303,14 @@ def _offer(
     return out
 
 
-def _cars(
+def held_cars(
     inventory: pd.DataFrame,
     horizon: tuple[date, ...],
     s_of: Mapping[str, int],
     t_of: Mapping[str, int],
-) -> StockCars:
+) -> tuple[np.ndarray, StockCars]:
+    """The cars of ``inventory`` that count in the horizon (rules in the module docstring):
+    their row positions in ``inventory`` and the ``StockCars`` in the same order."""
     first = np.datetime64(horizon[0], "D")
     arrival = pd.to_datetime(inventory["arrival_date"]).to_numpy(dtype="datetime64[D]")
     days = (arrival - first).astype(np.int64)  # < 0: arrived before the first week
@@ -317,7 +320,7 @@ def _cars(
     )
     keep &= (status == "IN_STOCK") | ((status == "IN_TRANSIT") & (days < 7 * len(horizon)))
     on_lot = (status == "IN_STOCK") | (days < 0)
-    return StockCars(
+    return np.flatnonzero(keep), StockCars(
         store=np.array([s_of[x] for x in inventory["store_id"].to_numpy()[keep]], dtype=np.int64),
         trim=np.array([t_of[x] for x in inventory["trim_id"].to_numpy()[keep]], dtype=np.int64),
         age_days=np.where(on_lot, np.maximum(-days, 0), 0)[keep].astype(np.int64),

@@ -1,0 +1,226 @@
+"""Moves at trim level, what both solves and the baseline produce, and what they share.
+
+``candidate_arcs`` lists the (origin, destination, trim) arcs worth considering: the
+origin holds movable cars of the trim, the destination sells its brand, the lane exists,
+and the best car on the arc gains more than its transport and lead-time loss (with the
+truck's fixed cost spread over a full truck when ``full_truck_share``). ``TrimMoves`` are
+cars per arc; ``trucks`` the trucks each lane needs; ``model_value`` the objective of
+``transfer_values`` for a set of moves; ``violations`` the loading and lot limits broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocation.transfer_problem import TransferProblem
+from allocation.transfer_values import CellValues
+from turnwise.solving import SolveStatus
+
+__all__ = [
+    "Arcs",
+    "MoveValue",
+    "TransferSolution",
+    "TrimMoves",
+    "candidate_arcs",
+    "free_lot",
+    "model_value",
+    "trucks",
+    "violations",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Arcs:
+    origin: np.ndarray  # (A,) store
+    destination: np.ndarray  # (A,) store
+    trim: np.ndarray  # (A,)
+    unit_cost: np.ndarray  # (A,) CNY per car: per car-km cost + lead-time loss
+    cap: np.ndarray  # (A,) cars: movable at the origin, room at the destination
+
+    def __len__(self) -> int:
+        return int(self.origin.size)
+
+
+@dataclass(frozen=True, eq=False)
+class TrimMoves:
+    """Cars of ``trim`` moved from ``origin`` to ``destination`` (one row per arc used)."""
+
+    origin: np.ndarray
+    destination: np.ndarray
+    trim: np.ndarray
+    cars: np.ndarray
+
+    @staticmethod
+    def of(arcs: Arcs, cars: np.ndarray) -> TrimMoves:
+        used = np.flatnonzero(np.asarray(cars) > 0)
+        return TrimMoves(
+            arcs.origin[used].copy(),
+            arcs.destination[used].copy(),
+            arcs.trim[used].copy(),
+            np.asarray(cars, dtype=np.int64)[used].copy(),
+        )
+
+    @staticmethod
+    def empty() -> TrimMoves:
+        zero = np.zeros(0, dtype=np.int64)
+        return TrimMoves(zero, zero, zero, zero)
+
+    def __len__(self) -> int:
+        return int(self.cars.size)
+
+    def outbound(self, stores: int) -> np.ndarray:
+        return np.bincount(self.origin, weights=self.cars, minlength=stores).astype(np.int64)
+
+    def inbound(self, stores: int) -> np.ndarray:
+        return np.bincount(self.destination, weights=self.cars, minlength=stores).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class MoveValue:
+    """The model's view of a plan, CNY: ``stock_gain`` (the change of V over all cells) less
+    ``lead_loss`` and ``transport`` (per car-km plus per truck trip) is ``net``."""
+
+    stock_gain: float
+    lead_loss: float
+    transport: float
+
+    @property
+    def net(self) -> float:
+        return self.stock_gain - self.lead_loss - self.transport
+
+
+def free_lot(p: TransferProblem, values: CellValues) -> np.ndarray:
+    """(S,) net cars a store may still receive: lot space less the cars it will hold (0
+    when it already holds more)."""
+    held = values.held.sum(axis=1)
+    return np.asarray(np.maximum(np.asarray(p.base.lot_capacity, dtype=np.int64) - held, 0))
+
+
+def candidate_arcs(p: TransferProblem, values: CellValues, full_truck_share: bool) -> Arcs:
+    base = p.base
+    lanes = p.lanes()
+    car_cost = p.car_cost_cny()
+    lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
+    trip_share = p.truck_trip_cost_cny / p.truck_capacity if full_truck_share else 0.0
+    origins = np.argwhere(values.movable > 0)
+    out_o: list[np.ndarray] = []
+    out_d: list[np.ndarray] = []
+    out_t: list[np.ndarray] = []
+    out_cost: list[np.ndarray] = []
+    out_cap: list[np.ndarray] = []
+    first_in = np.full(values.held.shape, -np.inf)
+    room_cell = np.zeros(values.held.shape, dtype=np.int64)
+    if len(values.cells):
+        s, t = values.cells[:, 0], values.cells[:, 1]
+        k = values.held[s, t] + 1
+        inside = (values.low <= k) & (k < values.low + values.count)
+        at = np.where(inside, values.start + k - values.low, 0)
+        first_in[s, t] = np.where(inside, values.flat[at], -np.inf)
+        room_cell[s, t] = values.low + values.count - 1 - values.held[s, t]
+    for i, t in origins:
+        last = values.unit(int(i), int(t), int(values.held[i, t]))
+        dest = np.flatnonzero(lanes[i] & base.authorised[:, t] & (room_cell[:, t] > 0))
+        if dest.size == 0:
+            continue
+        gain_in = first_in[dest, t]
+        lead_loss = lead_share[i, dest] * np.maximum(gain_in - values.floor[dest, t], 0.0)
+        cost = car_cost[i, dest] + lead_loss
+        keep = gain_in - last - cost - trip_share > 0
+        dest, cost = dest[keep], cost[keep]
+        if dest.size == 0:
+            continue
+        out_o.append(np.full(dest.size, i))
+        out_d.append(dest)
+        out_t.append(np.full(dest.size, t))
+        out_cost.append(cost)
+        out_cap.append(np.minimum(values.movable[i, t], room_cell[dest, t]))
+    if not out_o:
+        zero = np.zeros(0, dtype=np.int64)
+        return Arcs(zero, zero, zero, np.zeros(0), zero)
+    return Arcs(
+        np.concatenate(out_o).astype(np.int64),
+        np.concatenate(out_d).astype(np.int64),
+        np.concatenate(out_t).astype(np.int64),
+        np.concatenate(out_cost),
+        np.concatenate(out_cap).astype(np.int64),
+    )
+
+
+def trucks(p: TransferProblem, moves: TrimMoves) -> dict[tuple[int, int], int]:
+    """(origin, destination) -> trucks needed to carry the lane's cars."""
+    cars: dict[tuple[int, int], int] = {}
+    for i, j, n in zip(moves.origin, moves.destination, moves.cars, strict=True):
+        cars[int(i), int(j)] = cars.get((int(i), int(j)), 0) + int(n)
+    return {lane: -(-n // p.truck_capacity) for lane, n in cars.items()}
+
+
+def model_value(
+    p: TransferProblem,
+    values: CellValues,
+    moves: TrimMoves,
+    lane_trucks: dict[tuple[int, int], int] | None = None,
+) -> MoveValue:
+    """The objective of ``moves`` (trucks per lane: ``trucks(p, moves)`` when not given)."""
+    lane_trucks = trucks(p, moves) if lane_trucks is None else lane_trucks
+    delta: dict[tuple[int, int], int] = {}
+    car_cost = p.car_cost_cny()
+    lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
+    transport = lead = 0.0
+    for i, j, t, n in zip(moves.origin, moves.destination, moves.trim, moves.cars, strict=True):
+        i, j, t, n = int(i), int(j), int(t), int(n)
+        delta[i, t] = delta.get((i, t), 0) - n
+        delta[j, t] = delta.get((j, t), 0) + n
+        transport += car_cost[i, j] * n
+        first = values.unit(j, t, int(values.held[j, t]) + 1)
+        lead += lead_share[i, j] * max(first - float(values.floor[j, t]), 0.0) * n
+    transport += p.truck_trip_cost_cny * sum(lane_trucks.values())
+    gain = sum(values.change(s, t, d) for (s, t), d in delta.items() if d)
+    return MoveValue(stock_gain=gain, lead_loss=lead, transport=transport)
+
+
+def violations(p: TransferProblem, values: CellValues, moves: TrimMoves) -> list[str]:
+    """What ``moves`` break, in words: movable cars, loading limits, lot space, lanes,
+    authorisations (empty when the plan keeps every rule)."""
+    base = p.base
+    n_s = len(base.store_ids)
+    out: list[str] = []
+    sent = np.zeros(values.held.shape, dtype=np.int64)
+    np.add.at(sent, (moves.origin, moves.trim), moves.cars)
+    for s, t in np.argwhere(sent > values.movable):
+        out.append(
+            f"{base.describe(int(s), int(t))}: {sent[s, t]} cars sent, "
+            f"{values.movable[s, t]} movable"
+        )
+    loaded = moves.outbound(n_s)
+    for s in np.flatnonzero(loaded > p.loading_limit):
+        out.append(f"{base.store_ids[s]}: loads {loaded[s]} cars, limit {int(p.loading_limit[s])}")
+    net = moves.inbound(n_s) - loaded
+    room = free_lot(p, values)
+    for s in np.flatnonzero(net > room):
+        out.append(f"{base.store_ids[s]}: receives {net[s]} net cars, lot space for {room[s]}")
+    lanes = p.lanes()
+    for i, j, t in zip(moves.origin, moves.destination, moves.trim, strict=True):
+        if not lanes[i, j]:
+            out.append(f"no lane {base.store_ids[i]}->{base.store_ids[j]}")
+        if not base.authorised[j, t]:
+            out.append(f"{base.store_ids[j]} is not authorised for {base.trim_ids[t]}")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TransferSolution:
+    """How a solve ended and the moves it chose. ``value`` is the model's objective of the
+    moves (``model_value``), ``bound`` a proven upper bound on it where the solve has one
+    (the MIP's), else ``nan``; ``gap`` relative to ``value.net``."""
+
+    status: SolveStatus
+    method: str
+    moves: TrimMoves
+    lane_trucks: dict[tuple[int, int], int]
+    value: MoveValue
+    bound: float
+    gap: float
+    seconds: float
+    diagnosis: str = ""
