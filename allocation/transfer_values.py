@@ -48,6 +48,7 @@ class CellValues:
     movable: np.ndarray  # (S, T) cars that may move
     mean_demand: np.ndarray  # (S, T) expected demand of the horizon
     floor: np.ndarray  # (S, T) unit value of a car that never sells: -(c + a)
+    aged: np.ndarray  # (S, T) share of the cars on the lot past the slow-moving age at the end
     cells: np.ndarray  # (C, 2) store, trim of the cells with ranks
     low: np.ndarray  # (C,) first rank stored
     count: np.ndarray  # (C,) ranks stored
@@ -112,6 +113,7 @@ def cell_values(p: TransferProblem, inbound_cap: np.ndarray | None = None) -> Ce
         movable=movable,
         mean_demand=mean,
         floor=floor,
+        aged=aged,
         cells=cells,
         low=c_low,
         count=count,

@@ -158,6 +158,11 @@ def _reason(
         f"{base.store_ids[j]} holds {int(values.held[j, t])} for "
         f"{values.mean_demand[j, t]:.1f}"
     )
+    if p.aging_penalty_cny > 0 and values.aged[i, t] > 0:
+        text += (
+            f"; {values.aged[i, t]:.0%} of {base.store_ids[i]}'s {base.trim_ids[t]} will be "
+            f"past {base.slow_moving_days} days by then"
+        )
     if colour:
         text += f"; {base.store_ids[j]} asks for {p.colours[car]}"
     return text

@@ -6,6 +6,7 @@ turnwise load --data DIR [--database-url URL]   load a demo-data directory into 
 turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.json
 turnwise forecast | backtest | plot ...   forecasting (see serving/cli_forecast.py)
 turnwise plan-pickup --data DIR --output PLAN.csv   the pick-up mix (serving/cli_plan.py)
+turnwise plan-transfers --data DIR --output MOVES.csv   tonight's transfers (serving/cli_plan.py)
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``turnwise plan-pickup``: the pick-up mix of a dealer-group directory, from the shell.
+"""``turnwise plan-pickup`` and ``turnwise plan-transfers``: the plans of a dealer-group
+directory, from the shell.
 
 turnwise plan-pickup --data DIR --output PLAN.csv [--demand DEMAND.csv] [--first-week D]
     [--weeks 4] [--stores S001,S002] [--time-limit 10] [--gap 0.001]
@@ -10,6 +11,18 @@ demand is forecast from DIR's weekly sales. The plan starts the week after the l
 of sales unless ``--first-week`` says otherwise. It prints how the solve ended, the KPIs
 before and after, and the constraints that bind; PLAN.csv gets the order lines and
 ``--trims`` the decision on every trim.
+
+turnwise plan-transfers --data DIR --output MOVES.csv [--mode consolidated|fast]
+    [--demand DEMAND.csv] [--first-week D] [--weeks 4] [--stores S001,S002]
+    [--time-limit 60] [--gap 0.01] [--lanes LANES.csv] [--recent-moves MOVED.csv]
+    [--cost-per-car-km 1.0] [--truck-trip-cost 800] [--truck-capacity 8]
+    [--loading-limit 16] [--min-days-between-moves 30] [--max-lane-km 1500]
+
+The cross-store transfers (调拨) of tonight on the same inputs; the demand CSV may carry a
+``colours`` column (``;``-joined) that VIN selection prefers. ``--recent-moves`` (columns
+``vin, moved_on``) names cars that moved lately and may not move again. It prints how the
+solve ended, the KPIs before and after and the busiest lanes; MOVES.csv gets one row per
+VIN moved and ``--lanes`` one row per lane with its trucks and cost.
 """
 
 from __future__ import annotations
@@ -22,6 +35,14 @@ from typing import Any
 
 import pandas as pd
 
+from allocation.transfer_problem import (
+    DEFAULT_COST_PER_CAR_KM_CNY,
+    DEFAULT_LOADING_LIMIT,
+    DEFAULT_MAX_LANE_KM,
+    DEFAULT_MIN_DAYS_BETWEEN_MOVES,
+    DEFAULT_TRUCK_CAPACITY,
+    DEFAULT_TRUCK_TRIP_COST_CNY,
+)
 from turnwise.errors import InvalidArgument
 
 __all__ = ["add_commands"]
@@ -40,7 +61,28 @@ def add_commands(sub: Any) -> dict[str, Any]:
     plan.add_argument("--max-days-of-supply", type=float, default=60.0)
     plan.add_argument("--forecast-model", default="ets", help="engine member (default ets)")
     plan.add_argument("--trims", type=Path, help="write the per-trim decisions to this CSV")
-    return {"plan-pickup": _plan_pickup}
+    moves = sub.add_parser("plan-transfers", help="plan tonight's transfers between stores")
+    moves.add_argument("--data", type=Path, required=True, help="directory written by demo-data")
+    moves.add_argument(
+        "--output", type=Path, required=True, help="moves CSV to write (one VIN a row)"
+    )
+    moves.add_argument("--mode", choices=("consolidated", "fast"), default="consolidated")
+    moves.add_argument("--demand", type=Path, help="demand quantiles CSV (default: forecast)")
+    moves.add_argument("--first-week", help="first week, a Monday (default: after the sales)")
+    moves.add_argument("--weeks", type=int, default=4, help="weeks of demand (default 4)")
+    moves.add_argument("--stores", default="", help="comma-separated store ids (default all)")
+    moves.add_argument("--time-limit", type=float, default=60.0, help="solve seconds (60)")
+    moves.add_argument("--gap", type=float, default=1e-2, help="relative gap (0.01)")
+    moves.add_argument("--forecast-model", default="ets", help="engine member (default ets)")
+    moves.add_argument("--lanes", type=Path, help="write the lanes (trucks, cost) to this CSV")
+    moves.add_argument("--recent-moves", type=Path, help="CSV vin,moved_on of recent moves")
+    moves.add_argument("--cost-per-car-km", type=float, default=DEFAULT_COST_PER_CAR_KM_CNY)
+    moves.add_argument("--truck-trip-cost", type=float, default=DEFAULT_TRUCK_TRIP_COST_CNY)
+    moves.add_argument("--truck-capacity", type=int, default=DEFAULT_TRUCK_CAPACITY)
+    moves.add_argument("--loading-limit", type=int, default=DEFAULT_LOADING_LIMIT)
+    moves.add_argument("--min-days-between-moves", type=int, default=DEFAULT_MIN_DAYS_BETWEEN_MOVES)
+    moves.add_argument("--max-lane-km", type=float, default=DEFAULT_MAX_LANE_KM)
+    return {"plan-pickup": _plan_pickup, "plan-transfers": _plan_transfers}
 
 
 def _plan_pickup(args: argparse.Namespace) -> None:
@@ -98,6 +140,99 @@ def _plan_pickup(args: argparse.Namespace) -> None:
         f"wrote {len(lines)} order lines ({int(lines['units'].sum()) if len(lines) else 0} cars)"
         f" to {args.output} in {time.perf_counter() - start:.1f} s"
     )
+
+
+def _plan_transfers(args: argparse.Namespace) -> None:
+    from allocation.pickup_network import NetworkTables
+    from allocation.pickup_plan import demand_from_sales, sales_history
+    from allocation.transfer_network import TransferParameters
+    from allocation.transfer_plan import TransferMode, TransferRequest, plan_transfers
+    from dealer_group.demo import read_csv
+    from turnwise.solving import SolveLimits
+
+    start = time.perf_counter()
+    group = read_csv(args.data)
+    sales = sales_history(group.sales)
+    first = _first_week(args.first_week, sales)
+    if args.demand is not None:
+        demand = _read_demand(args.demand)
+    else:
+        print(f"forecasting demand ({args.forecast_model}) from {len(group.sales)} sales rows ...")
+        demand = demand_from_sales(sales, first, args.weeks, args.forecast_model)
+    request = TransferRequest(
+        first_week=first,
+        mode=TransferMode(args.mode),
+        weeks=args.weeks,
+        store_ids=tuple(s for s in args.stores.split(",") if s),
+        parameters=TransferParameters(
+            cost_per_car_km_cny=args.cost_per_car_km,
+            truck_trip_cost_cny=args.truck_trip_cost,
+            truck_capacity=args.truck_capacity,
+            min_days_between_moves=args.min_days_between_moves,
+            max_lane_km=args.max_lane_km,
+            default_loading_limit=args.loading_limit,
+        ),
+        limits=SolveLimits(time_limit_seconds=args.time_limit, relative_gap=args.gap),
+    )
+    recent = _read_recent_moves(args.recent_moves) if args.recent_moves else None
+    plan = plan_transfers(
+        NetworkTables.of(group), request, demand, recent, forecast_demand=args.demand is None
+    )
+    moves = pd.DataFrame([vars(m) for m in plan.moves], columns=[
+        "vin", "from_store_id", "to_store_id", "trim_id", "colour", "age_days", "truck_id",
+        "expected_gain_cny", "reason",
+    ])  # fmt: skip
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    moves.to_csv(args.output, index=False, lineterminator="\n", float_format="%.2f")
+    lanes = pd.DataFrame([vars(lane) for lane in plan.lanes], columns=[
+        "from_store_id", "to_store_id", "trucks", "cars", "distance_km", "cost_cny",
+        "lead_time_days",
+    ])  # fmt: skip
+    if args.lanes is not None:
+        lanes.to_csv(args.lanes, index=False, lineterminator="\n", float_format="%.2f")
+    s = plan.solution
+    gap = f"gap {s.gap:.4%}" if s.gap == s.gap else "no bound (fast)"
+    print(
+        f"transfers {args.mode}: {s.status.value}, model net gain {s.value.net:,.0f} CNY, "
+        f"{gap}, solve {s.seconds:.2f} s ({s.method})"
+    )
+    print(
+        f"simulated net gain {plan.net_gain_cny:,.0f} CNY (profit change less transport "
+        f"{plan.transport_cost_cny:,.0f} CNY)"
+    )
+    print(f"{'kpi':22s} {'before':>16s} {'after':>16s}  unit")
+    for k in plan.kpis:
+        print(f"{k.name:22s} {k.before:16,.3f} {k.after:16,.3f}  {k.unit}")
+    if len(lanes):
+        print("busiest lanes:")
+        for lane in sorted(plan.lanes, key=lambda x: -x.cars)[:5]:
+            print(
+                f"  {lane.from_store_id}->{lane.to_store_id}: {lane.cars} cars on "
+                f"{lane.trucks} truck(s), {lane.distance_km:,.0f} km, {lane.cost_cny:,.0f} CNY"
+            )
+    print(
+        f"wrote {len(moves)} moves on {int(lanes['trucks'].sum()) if len(lanes) else 0} trucks "
+        f"to {args.output} in {time.perf_counter() - start:.1f} s"
+    )
+
+
+def _read_recent_moves(path: Path) -> dict[str, date]:
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise InvalidArgument(str(path), f"is not a readable CSV: {err}") from err
+    missing = [c for c in ("vin", "moved_on") if c not in frame.columns]
+    if missing:
+        raise InvalidArgument(str(path), f"lacks the column(s) {', '.join(missing)}")
+    out: dict[str, date] = {}
+    for i, (vin, day) in enumerate(zip(frame["vin"], frame["moved_on"], strict=True)):
+        try:
+            out[str(vin)] = date.fromisoformat(str(day))
+        except ValueError:
+            raise InvalidArgument(
+                f"{path.name}:{i + 2}", f"moved_on {day!r} is not a date"
+            ) from None
+    return out
 
 
 def _first_week(value: str | None, sales: pd.DataFrame) -> date:

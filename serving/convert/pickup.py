@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DEMAND_ROWS",
+    "STATUS_TO_PB",
     "PickupQuery",
+    "demand_from_pb",
+    "finite",
+    "limits_from_pb",
     "lines_from_body",
+    "overrides_from_pb",
     "plan_kpis",
     "plan_to_response",
     "request_to_query",
@@ -39,7 +44,7 @@ __all__ = [
 ]
 
 MAX_DEMAND_ROWS = 2_000_000
-_STATUS = {
+STATUS_TO_PB = {
     SolveStatus.OPTIMAL: common_pb2.SOLVE_STATUS_OPTIMAL,
     SolveStatus.FEASIBLE: common_pb2.SOLVE_STATUS_FEASIBLE,
     SolveStatus.TIME_LIMIT: common_pb2.SOLVE_STATUS_TIME_LIMIT,
@@ -76,8 +81,10 @@ def request_to_query(request: pb.PlanPickupRequest, default_gap: float) -> Picku
         raise InvalidArgument(
             "max_days_of_supply", f"must be >= 0 (0 = default), got {request.max_days_of_supply}"
         )
-    seconds, limits = _limits(request.limits, default_gap)
-    overrides = _overrides(request.overrides, horizon) if request.HasField("overrides") else None
+    seconds, limits = limits_from_pb(request.limits, default_gap)
+    overrides = (
+        overrides_from_pb(request.overrides, horizon) if request.HasField("overrides") else None
+    )
     planner = PickupRequest(
         first_week=first,
         weeks=request.weeks,
@@ -86,11 +93,11 @@ def request_to_query(request: pb.PlanPickupRequest, default_gap: float) -> Picku
         overrides=overrides or PickupOverrides(),
         max_days_of_supply=request.max_days_of_supply or DEFAULT_MAX_DAYS_OF_SUPPLY,
     )
-    demand = _demand(request.demand, set(horizon)) if request.demand else None
+    demand = demand_from_pb(request.demand, set(horizon)) if request.demand else None
     return PickupQuery(planner, demand, seconds, request.hint_plan_id)
 
 
-def _limits(limits: common_pb2.SolveLimits, default_gap: float) -> tuple[float, SolveLimits]:
+def limits_from_pb(limits: common_pb2.SolveLimits, default_gap: float) -> tuple[float, SolveLimits]:
     checks = (
         ("limits.time_limit_seconds", limits.time_limit_seconds, 0.0, math.inf),
         ("limits.relative_gap", limits.relative_gap, 0.0, 0.999),
@@ -108,7 +115,7 @@ def _limits(limits: common_pb2.SolveLimits, default_gap: float) -> tuple[float, 
     )
 
 
-def _overrides(o: pb.NetworkOverrides, horizon: list[date]) -> PickupOverrides:
+def overrides_from_pb(o: pb.NetworkOverrides, horizon: list[date]) -> PickupOverrides:
     for name, values in (
         ("credit_limit_cny", o.credit_limit_cny),
         ("lot_capacity", o.lot_capacity),
@@ -153,7 +160,9 @@ def _overrides(o: pb.NetworkOverrides, horizon: list[date]) -> PickupOverrides:
     )
 
 
-def _demand(rows: Any, horizon: set[date]) -> pd.DataFrame:
+def demand_from_pb(rows: Any, horizon: set[date] | None) -> pd.DataFrame:
+    """The demand rows as a frame ``store_id, trim_id, week_start, q<level>...``; with
+    ``horizon``, every week must be one of it, without, every week must be a Monday."""
     if len(rows) > MAX_DEMAND_ROWS:
         raise InvalidArgument("demand", f"{len(rows)} rows exceed the limit of {MAX_DEMAND_ROWS}")
     levels: tuple[float, ...] | None = None
@@ -165,8 +174,12 @@ def _demand(rows: Any, horizon: set[date]) -> pd.DataFrame:
             if not getattr(row, name):
                 raise InvalidArgument(f"{where}.{name}", "is required")
         week = date_from_pb(f"{where}.week_start", row.week_start)
-        if week not in horizon:
+        if horizon is not None and week not in horizon:
             raise InvalidArgument(f"{where}.week_start", f"{week} is not a week of the horizon")
+        if horizon is None and week.weekday() != 0:
+            raise InvalidArgument(
+                f"{where}.week_start", f"{week} is a {week:%A}; weeks start on Monday"
+            )
         key = (row.store_id, row.trim_id, week)
         if key in seen:
             raise InvalidArgument(where, f"demand for {key[0]}, {key[1]}, {week} is given twice")
@@ -220,10 +233,10 @@ def plan_to_response(plan: PickupPlan) -> pb.PlanPickupResponse:
     """The response without its ``plan`` reference (set once the plan is stored)."""
     solution = plan.solution
     summary = common_pb2.SolveSummary(
-        status=_STATUS[solution.status],
-        objective_cny=_finite(solution.objective),
-        bound_cny=_finite(solution.bound),
-        gap=_finite(solution.gap),
+        status=STATUS_TO_PB[solution.status],
+        objective_cny=finite(solution.objective),
+        bound_cny=finite(solution.bound),
+        gap=finite(solution.gap),
         solve_seconds=solution.solve_seconds,
     )
     return pb.PlanPickupResponse(
@@ -263,7 +276,7 @@ def plan_to_response(plan: PickupPlan) -> pb.PlanPickupResponse:
     )
 
 
-def plan_kpis(response: pb.PlanPickupResponse) -> dict[str, Any]:
+def plan_kpis(response: pb.PlanPickupResponse | pb.PlanTransfersResponse) -> dict[str, Any]:
     """The KPIs as the plan store keeps them (name -> before, after, unit)."""
     return {k.name: {"before": k.before, "after": k.after, "unit": k.unit} for k in response.kpis}
 
@@ -286,5 +299,5 @@ def lines_from_body(body: dict[str, Any]) -> list[OrderLine]:
     ]
 
 
-def _finite(value: float) -> float:
+def finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0

@@ -1,4 +1,4 @@
-"""AllocationService: PlanPickup (issue 4); PlanTransfers arrives with issue 5.
+"""AllocationService: PlanPickup (issue 4) and PlanTransfers (issue 5).
 
 PlanPickup reads the stored network (and, when the caller supplies no demand, the stored
 weekly sales of the stores, forecast with the engine's ETS member), solves in a worker
@@ -7,6 +7,11 @@ DRAFT version: a new plan, or with ``hint_plan_id`` the next version of that pla
 started from its latest version's lines. An infeasible request answers
 FAILED_PRECONDITION with the diagnosis and stores nothing. With an idempotency key, a
 repeat returns the first response and stores no new version.
+
+PlanTransfers reads the same stored network and demand (supplied, or forecast from the
+stored sales), takes the cars moved by approved transfer plans within
+``min_days_between_moves`` days as not movable, solves fast or consolidated in a worker
+process, and stores the plan as a new DRAFT transfer plan.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 import dataclasses
 import hashlib
 import time
+from datetime import date, timedelta
 
 import grpc
 import pandas as pd
@@ -24,6 +30,7 @@ from allocation.pickup_network import NetworkTables
 from allocation.pickup_request import OrderLine
 from serving.budget import time_budget
 from serving.convert import pickup as convert
+from serving.convert import transfers as convert_transfers
 from serving.convert.common import check_idempotency_key
 from serving.convert.plans import body_to_json, plan_ref_to_pb
 from serving.errors import grpc_errors
@@ -33,7 +40,7 @@ from serving.store import tables as t
 from serving.store.db import Database
 from serving.store.idempotency import find_response
 from serving.store.network_tables import read_network_tables
-from serving.store.plans import PlanKind, get_plan, save_draft
+from serving.store.plans import PlanKind, get_plan, save_draft, transfer_approvals
 from serving.store.sales import weekly_sales_frame
 from serving.workers import CpuPool
 from turnwise.errors import DeadlineExceeded, InvalidArgument, NotFound
@@ -46,6 +53,7 @@ __all__ = [
     "SOLVE_SHARE",
     "AllocationServicer",
     "run_pickup",
+    "run_transfers",
 ]
 
 DEMAND_MODEL = "ets"
@@ -54,10 +62,13 @@ SOLVE_SHARE = 0.8
 """Share of the time left after reading and forecasting that the solver may use; the rest
 is for the KPIs, the explanation and the answer."""
 DEFAULT_GAP = 1e-3
+TRANSFER_GAP = 1e-2
+"""The consolidated transfer plan's default relative gap (the nightly plan within 1%)."""
 FORECAST_SECONDS = 120.0
 """Without a caller deadline, how long forecasting the demand from stored sales may take
 on top of the solve."""
 _METHOD = "AllocationService.PlanPickup"
+_TRANSFERS = "AllocationService.PlanTransfers"
 
 
 def run_pickup(
@@ -95,6 +106,49 @@ def run_pickup(
         forecast_demand=query.demand is None,
     )
     return convert.plan_to_response(plan).SerializeToString()
+
+
+def run_transfers(
+    query: convert_transfers.TransferQuery,
+    tables: NetworkTables,
+    sales: pd.DataFrame | None,
+    recent_moves: dict[str, date],
+    deadline: float,
+) -> bytes:
+    """In a worker process: demand (forecast when not supplied), solve, VINs and KPIs; the
+    serialized PlanTransfersResponse without its plan reference."""
+    from allocation.pickup_plan import demand_from_sales
+    from allocation.transfer_plan import TransferRequest, plan_transfers
+
+    first = query.first_week
+    if first is None:
+        assert sales is not None and not sales.empty
+        first = pd.Timestamp(sales["ds"].max()).date() + timedelta(days=7)
+    demand = query.demand
+    if demand is None:
+        assert sales is not None
+        demand = demand_from_sales(sales, first, query.weeks, DEMAND_MODEL)
+    left = (deadline - time.time()) * SOLVE_SHARE
+    if left <= 0.05:
+        raise DeadlineExceeded(
+            "deadline", "no time was left to solve after forecasting the demand; allow more time"
+        )
+    limits = dataclasses.replace(
+        query.limits, time_limit_seconds=min(left, query.limits.time_limit_seconds)
+    )
+    request = TransferRequest(
+        first_week=first,
+        mode=query.transfer_mode(),
+        weeks=query.weeks,
+        store_ids=query.store_ids,
+        overrides=query.overrides,
+        parameters=query.parameters(),
+        limits=limits,
+    )
+    plan = plan_transfers(
+        tables, request, demand, recent_moves, forecast_demand=query.demand is None
+    )
+    return convert_transfers.plan_to_response(plan).SerializeToString()
 
 
 class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
@@ -191,12 +245,81 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
 
         return await idempotent_write(self.db, _METHOD, key, body, pb.PlanPickupResponse, store)
 
+    def _transfer_inputs(
+        self, query: convert_transfers.TransferQuery
+    ) -> tuple[NetworkTables, pd.DataFrame | None, dict[str, date], dict[str, str]]:
+        """Blocking: the network, the sales (to forecast, or to place the horizon), the
+        cars moved by approved transfer plans."""
+        with self.db.read() as conn:
+            tables = read_network_tables(conn)
+            sales = None
+            if query.demand is None or query.first_week is None:
+                sales = weekly_sales_frame(conn, query.store_ids)
+                if sales.empty:
+                    raise InvalidArgument(
+                        "demand", "is empty and no weekly sales are stored to forecast it from"
+                    )
+            recent = convert_transfers.moved_since(transfer_approvals(conn))
+            rows = conn.execute(select(t.stores.c.store_id, t.stores.c.region_id)).all()
+        return tables, sales, recent, {str(s): str(r) for s, r in rows}
+
+    @grpc_errors
     async def PlanTransfers(
         self, request: pb.PlanTransfersRequest, context: grpc.aio.ServicerContext
     ) -> pb.PlanTransfersResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "AllocationService.PlanTransfers is part of the turnwise.v1 contract but not "
-            "implemented yet: it arrives with the transfer optimiser (issue 5)",
+        started = time.monotonic()
+        key = request.idempotency_key
+        check_idempotency_key(key)
+        query = await asyncio.to_thread(convert_transfers.request_to_query, request, TRANSFER_GAP)
+        solve_seconds = time_budget(
+            context.time_remaining(), query.requested_seconds, self.default_seconds
         )
-        raise AssertionError("unreachable: context.abort raises")
+        query = dataclasses.replace(
+            query, limits=dataclasses.replace(query.limits, time_limit_seconds=solve_seconds)
+        )
+        budget = solve_seconds / SOLVE_SHARE + (FORECAST_SECONDS if query.demand is None else 0.0)
+        remaining = context.time_remaining()
+        if remaining is not None:
+            budget = min(budget, time_budget(remaining, 0.0, budget))
+        body = request.SerializeToString(deterministic=True)
+        if key:
+            digest = hashlib.sha256(body).hexdigest()
+
+            def replay() -> bytes | None:
+                with self.db.read() as conn:
+                    return find_response(conn, key, _TRANSFERS, digest)
+
+            stored = await self.db.run(replay)
+            if stored is not None:
+                return pb.PlanTransfersResponse.FromString(stored)
+        tables, sales, recent, region_of = await self.db.run(self._transfer_inputs, query)
+        left = budget - (time.monotonic() - started)
+        if left <= 0.05:
+            raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
+        work = self.cpu.run(run_transfers, query, tables, sales, recent, time.time() + left)
+        try:
+            data = await asyncio.wait_for(work, left)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                "deadline", f"the plan was not ready within the {budget:.1f} s allowed"
+            ) from None
+        response = pb.PlanTransfersResponse.FromString(data)
+        SOLVE_SECONDS.labels("transfers").observe(response.solve.solve_seconds)
+        scope = convert.scope_of(query.store_ids, region_of)
+
+        def store(conn: Connection) -> pb.PlanTransfersResponse:
+            record = save_draft(
+                conn,
+                PlanKind.TRANSFER,
+                convert.plan_kpis(response),
+                body_to_json(response),
+                scope=scope,
+            )
+            out = pb.PlanTransfersResponse()
+            out.CopyFrom(response)
+            out.plan.CopyFrom(plan_ref_to_pb(record))
+            return out
+
+        return await idempotent_write(
+            self.db, _TRANSFERS, key, body, pb.PlanTransfersResponse, store
+        )

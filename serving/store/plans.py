@@ -12,7 +12,7 @@ import enum
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -29,6 +29,7 @@ __all__ = [
     "get_plan",
     "list_plans",
     "save_draft",
+    "transfer_approvals",
 ]
 
 
@@ -185,3 +186,14 @@ def approve_plan(conn: Connection, plan_id: str, version: int, approved_by: str)
         )
     )
     return get_plan(conn, plan_id, plan.version)
+
+
+def transfer_approvals(conn: Connection) -> list[tuple[dict[str, Any], date]]:
+    """The body of every transfer plan version ever approved (approved or superseded since)
+    and the day it was approved: the moves the group has executed."""
+    rows = conn.execute(
+        select(t.plans.c.body, t.plans.c.approved_at).where(
+            (t.plans.c.kind == PlanKind.TRANSFER.value) & t.plans.c.approved_at.is_not(None)
+        )
+    ).all()
+    return [(dict(body), approved_at.date()) for body, approved_at in rows]

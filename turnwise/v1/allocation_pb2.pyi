@@ -164,7 +164,14 @@ class PlanPickupResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[_common_pb2.PlanRef, _Mapping]] = ..., solve: _Optional[_Union[_common_pb2.SolveSummary, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., kpis: _Optional[_Iterable[_Union[_common_pb2.Kpi, _Mapping]]] = ..., binding: _Optional[_Iterable[_Union[BindingConstraint, _Mapping]]] = ..., trims: _Optional[_Iterable[_Union[TrimDecision, _Mapping]]] = ...) -> None: ...
 
 class PlanTransfersRequest(_message.Message):
-    __slots__ = ("idempotency_key", "mode", "store_ids", "demand", "overrides", "cost_per_car_km_cny", "truck_trip_cost_cny", "truck_capacity", "min_days_between_moves", "limits")
+    __slots__ = ("idempotency_key", "mode", "store_ids", "demand", "overrides", "cost_per_car_km_cny", "truck_trip_cost_cny", "truck_capacity", "min_days_between_moves", "limits", "first_week", "weeks", "loading_limit", "max_lane_km")
+    class LoadingLimitEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     STORE_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +182,10 @@ class PlanTransfersRequest(_message.Message):
     TRUCK_CAPACITY_FIELD_NUMBER: _ClassVar[int]
     MIN_DAYS_BETWEEN_MOVES_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_WEEK_FIELD_NUMBER: _ClassVar[int]
+    WEEKS_FIELD_NUMBER: _ClassVar[int]
+    LOADING_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_LANE_KM_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     mode: TransferMode
     store_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -185,23 +196,33 @@ class PlanTransfersRequest(_message.Message):
     truck_capacity: int
     min_days_between_moves: int
     limits: _common_pb2.SolveLimits
-    def __init__(self, idempotency_key: _Optional[str] = ..., mode: _Optional[_Union[TransferMode, str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., demand: _Optional[_Iterable[_Union[DemandQuantiles, _Mapping]]] = ..., overrides: _Optional[_Union[NetworkOverrides, _Mapping]] = ..., cost_per_car_km_cny: _Optional[float] = ..., truck_trip_cost_cny: _Optional[float] = ..., truck_capacity: _Optional[int] = ..., min_days_between_moves: _Optional[int] = ..., limits: _Optional[_Union[_common_pb2.SolveLimits, _Mapping]] = ...) -> None: ...
+    first_week: _common_pb2.Date
+    weeks: int
+    loading_limit: _containers.ScalarMap[str, int]
+    max_lane_km: float
+    def __init__(self, idempotency_key: _Optional[str] = ..., mode: _Optional[_Union[TransferMode, str]] = ..., store_ids: _Optional[_Iterable[str]] = ..., demand: _Optional[_Iterable[_Union[DemandQuantiles, _Mapping]]] = ..., overrides: _Optional[_Union[NetworkOverrides, _Mapping]] = ..., cost_per_car_km_cny: _Optional[float] = ..., truck_trip_cost_cny: _Optional[float] = ..., truck_capacity: _Optional[int] = ..., min_days_between_moves: _Optional[int] = ..., limits: _Optional[_Union[_common_pb2.SolveLimits, _Mapping]] = ..., first_week: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., weeks: _Optional[int] = ..., loading_limit: _Optional[_Mapping[str, int]] = ..., max_lane_km: _Optional[float] = ...) -> None: ...
 
 class Move(_message.Message):
-    __slots__ = ("vin", "from_store_id", "to_store_id", "truck_id", "expected_gain_cny", "reason")
+    __slots__ = ("vin", "from_store_id", "to_store_id", "truck_id", "expected_gain_cny", "reason", "trim_id", "age_days", "colour")
     VIN_FIELD_NUMBER: _ClassVar[int]
     FROM_STORE_ID_FIELD_NUMBER: _ClassVar[int]
     TO_STORE_ID_FIELD_NUMBER: _ClassVar[int]
     TRUCK_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_GAIN_CNY_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    TRIM_ID_FIELD_NUMBER: _ClassVar[int]
+    AGE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    COLOUR_FIELD_NUMBER: _ClassVar[int]
     vin: str
     from_store_id: str
     to_store_id: str
     truck_id: str
     expected_gain_cny: float
     reason: str
-    def __init__(self, vin: _Optional[str] = ..., from_store_id: _Optional[str] = ..., to_store_id: _Optional[str] = ..., truck_id: _Optional[str] = ..., expected_gain_cny: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
+    trim_id: str
+    age_days: int
+    colour: str
+    def __init__(self, vin: _Optional[str] = ..., from_store_id: _Optional[str] = ..., to_store_id: _Optional[str] = ..., truck_id: _Optional[str] = ..., expected_gain_cny: _Optional[float] = ..., reason: _Optional[str] = ..., trim_id: _Optional[str] = ..., age_days: _Optional[int] = ..., colour: _Optional[str] = ...) -> None: ...
 
 class Lane(_message.Message):
     __slots__ = ("from_store_id", "to_store_id", "trucks", "cars", "distance_km", "cost_cny", "lead_time_days")
