@@ -7,6 +7,9 @@ orders nothing). On top:
 - a car may move when it is ``IN_STOCK`` (not in transit) and was not moved within
   ``min_days_between_moves`` days before the first day of the horizon (``recent_moves``:
   VIN -> the day it last moved);
+- a car in ``pending_moves`` (VIN -> destination store: a move approved but not yet shown
+  in the inventory, the car still at its origin) counts as in transit to its destination,
+  arriving in the first week, and does not move;
 - lanes: a supplied ``distance_km`` matrix (store id -> store id -> km; a pair it does not
   name has no lane) or, when none, the distance estimated from the stores' coordinates;
   lead times from the distance (``transfer_problem.lane_lead_times``);
@@ -80,10 +83,13 @@ def build_transfer_problem(
     store_ids: Sequence[str] = (),
     recent_moves: Mapping[str, date] | None = None,
     drop_unauthorised_demand: bool = False,
+    pending_moves: Mapping[str, str] | None = None,
 ) -> TransferProblem:
     """The transfer problem of ``weeks`` weeks from ``first_week`` (rules in the module
     docstring); unknown ids raise ``InvalidArgument`` naming the field."""
     params = parameters or TransferParameters()
+    if pending_moves:
+        tables = replace(tables, inventory=_in_transit(tables.inventory, pending_moves, first_week))
     empty = tables.oem_offers.iloc[0:0]
     no_supply = replace(
         tables,
@@ -138,6 +144,18 @@ def build_transfer_problem(
         aging_penalty_cny=params.aging_penalty_cny,
         wanted_colours=_wanted_colours(demand, s_of, t_of),
     )
+
+
+def _in_transit(
+    inventory: pd.DataFrame, pending: Mapping[str, str], first_week: date
+) -> pd.DataFrame:
+    """``inventory`` with the cars of ``pending`` on their way to their destination."""
+    out = inventory.copy()
+    hit = out["vin"].isin(list(pending)) & (out["status"] == "IN_STOCK")
+    out.loc[hit, "store_id"] = out.loc[hit, "vin"].map(pending)
+    out.loc[hit, "status"] = "IN_TRANSIT"
+    out.loc[hit, "arrival_date"] = first_week.isoformat()
+    return out
 
 
 def _distances(

@@ -79,9 +79,11 @@ def plan_transfers(
     demand: pd.DataFrame,
     recent_moves: Mapping[str, date] | None = None,
     forecast_demand: bool = False,
+    pending_moves: Mapping[str, str] | None = None,
 ) -> TransferPlan:
     """The plan of the module docstring; ``forecast_demand`` says the demand was forecast
-    from sales (demand for a trim a store no longer sells is then dropped, not rejected)."""
+    from sales (demand for a trim a store no longer sells is then dropped, not rejected);
+    ``recent_moves`` and ``pending_moves`` as in ``transfer_network``."""
     if request.kpi_samples < 1:
         raise InvalidArgument("kpi_samples", f"must be >= 1, got {request.kpi_samples}")
     problem = build_transfer_problem(
@@ -94,6 +96,7 @@ def plan_transfers(
         request.store_ids,
         recent_moves,
         drop_unauthorised_demand=forecast_demand,
+        pending_moves=pending_moves,
     )
     values = cell_values(problem)
     solution = transfer_fast.solve(problem, values)

@@ -194,12 +194,12 @@ def test_production_schedule_stream_is_versioned(channel: grpc.Channel) -> None:
     assert list(summary.schedule_versions) == ["FAW-Toyota:1"]
 
 
-def test_pending_engines_answer_unimplemented_with_the_issue(channel: grpc.Channel) -> None:
+def test_plan_transfers_without_a_mode_names_the_field(channel: grpc.Channel) -> None:
     stub = allocation_pb2_grpc.AllocationServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
         stub.PlanTransfers(allocation_pb2.PlanTransfersRequest())
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "issue 5" in err.value.details()
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "mode" in err.value.details()
 
 
 def test_concurrent_retries_with_one_key_write_once(channel: grpc.Channel) -> None:

@@ -215,10 +215,3 @@ def test_a_deadline_too_short_is_deadline_exceeded(pickup_channel: grpc.Channel)
     with pytest.raises(grpc.RpcError) as err:
         stub.PlanPickup(_request(), timeout=0.02)
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-
-
-def test_transfers_are_still_pending(pickup_channel: grpc.Channel) -> None:
-    stub = allocation_pb2_grpc.AllocationServiceStub(pickup_channel)
-    with pytest.raises(grpc.RpcError) as err:
-        stub.PlanTransfers(pb.PlanTransfersRequest(), timeout=10)
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED

@@ -200,17 +200,23 @@ def plan_to_response(plan: TransferPlan) -> pb.PlanTransfersResponse:
     )
 
 
-def moved_since(bodies: list[tuple[dict[str, Any], date]]) -> dict[str, date]:
-    """VIN -> the day it last moved, from the bodies of approved transfer plans and the days
-    they were approved (an approved plan is executed within a day)."""
+def moved_since(
+    bodies: list[tuple[dict[str, Any], date]], stored_at: dict[str, str]
+) -> tuple[dict[str, date], dict[str, str]]:
+    """From the bodies of approved transfer plans and the days they were approved (an
+    approved plan is executed within a day): VIN -> the day it last moved, and VIN -> the
+    destination of the moves whose cars the stored inventory still shows at their origin
+    (``stored_at``: VIN -> store of the cars in stock)."""
     from google.protobuf import json_format
 
-    out: dict[str, date] = {}
+    last: dict[str, tuple[date, str, str]] = {}
     for body, day in bodies:
         message = json_format.ParseDict(
             body, pb.PlanTransfersResponse(), ignore_unknown_fields=True
         )
         for move in message.moves:
-            if move.vin not in out or out[move.vin] < day:
-                out[move.vin] = day
-    return out
+            if move.vin not in last or last[move.vin][0] < day:
+                last[move.vin] = (day, move.from_store_id, move.to_store_id)
+    moved = {vin: day for vin, (day, _, _) in last.items()}
+    pending = {vin: to for vin, (_, origin, to) in last.items() if stored_at.get(vin) == origin}
+    return moved, pending

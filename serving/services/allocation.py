@@ -112,7 +112,7 @@ def run_transfers(
     query: convert_transfers.TransferQuery,
     tables: NetworkTables,
     sales: pd.DataFrame | None,
-    recent_moves: dict[str, date],
+    moved: tuple[dict[str, date], dict[str, str]],
     deadline: float,
 ) -> bytes:
     """In a worker process: demand (forecast when not supplied), solve, VINs and KPIs; the
@@ -145,8 +145,9 @@ def run_transfers(
         parameters=query.parameters(),
         limits=limits,
     )
+    recent, pending = moved
     plan = plan_transfers(
-        tables, request, demand, recent_moves, forecast_demand=query.demand is None
+        tables, request, demand, recent, forecast_demand=query.demand is None, pending_moves=pending
     )
     return convert_transfers.plan_to_response(plan).SerializeToString()
 
@@ -247,9 +248,14 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
 
     def _transfer_inputs(
         self, query: convert_transfers.TransferQuery
-    ) -> tuple[NetworkTables, pd.DataFrame | None, dict[str, date], dict[str, str]]:
+    ) -> tuple[
+        NetworkTables,
+        pd.DataFrame | None,
+        tuple[dict[str, date], dict[str, str]],
+        dict[str, str],
+    ]:
         """Blocking: the network, the sales (to forecast, or to place the horizon), the
-        cars moved by approved transfer plans."""
+        cars moved by approved transfer plans (when, and where to if not yet shown)."""
         with self.db.read() as conn:
             tables = read_network_tables(conn)
             sales = None
@@ -259,9 +265,11 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
                     raise InvalidArgument(
                         "demand", "is empty and no weekly sales are stored to forecast it from"
                     )
-            recent = convert_transfers.moved_since(transfer_approvals(conn))
+            in_stock = tables.inventory[tables.inventory["status"] == "IN_STOCK"]
+            stored_at = dict(zip(in_stock["vin"], in_stock["store_id"], strict=True))
+            moved = convert_transfers.moved_since(transfer_approvals(conn), stored_at)
             rows = conn.execute(select(t.stores.c.store_id, t.stores.c.region_id)).all()
-        return tables, sales, recent, {str(s): str(r) for s, r in rows}
+        return tables, sales, moved, {str(s): str(r) for s, r in rows}
 
     @grpc_errors
     async def PlanTransfers(
@@ -292,11 +300,11 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
             stored = await self.db.run(replay)
             if stored is not None:
                 return pb.PlanTransfersResponse.FromString(stored)
-        tables, sales, recent, region_of = await self.db.run(self._transfer_inputs, query)
+        tables, sales, moved, region_of = await self.db.run(self._transfer_inputs, query)
         left = budget - (time.monotonic() - started)
         if left <= 0.05:
             raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
-        work = self.cpu.run(run_transfers, query, tables, sales, recent, time.time() + left)
+        work = self.cpu.run(run_transfers, query, tables, sales, moved, time.time() + left)
         try:
             data = await asyncio.wait_for(work, left)
         except TimeoutError:
