@@ -13,7 +13,7 @@ callers with money in CNY round to whole yuan, as ``transfer_fast`` does.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +45,12 @@ class FlowNetwork:
     capacities: np.ndarray
     costs: np.ndarray
     supplies: np.ndarray
+    validate: bool = field(default=True, repr=False)
+    """False skips the checks, for networks built from checked ones (``replace``)."""
 
     def __post_init__(self) -> None:
+        if not self.validate:
+            return
         if self.nodes < 1:
             raise InvalidArgument("nodes", f"must be >= 1, got {self.nodes}")
         arcs = np.asarray(self.tails).shape

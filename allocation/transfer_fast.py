@@ -24,7 +24,7 @@ trip costs. The result is feasible; it carries no bound (``transfer_mip`` has on
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,11 +43,11 @@ from allocation.transfer_problem import TransferProblem
 from allocation.transfer_values import CellValues, cell_values
 from turnwise.solving import SolveStatus
 
-__all__ = ["FlowGraph", "build_network", "solve"]
+__all__ = ["FlowGraph", "TrimFlow", "build_network", "solve", "split_by_trim"]
 
-_Counts = dict[tuple[int, int], int]
-"""Cars per (store, trim) cell."""
-_PRICE_ROUNDS = 4
+_Counts = np.ndarray
+"""(S, T) cars per store x trim cell."""
+_PRICE_ROUNDS = 3
 _LANE_ROUNDS = 3
 
 
@@ -56,6 +56,51 @@ class FlowGraph:
     network: FlowNetwork
     move_arcs: np.ndarray
     """Index in the network of each candidate arc, in ``arcs`` order."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrimFlow:
+    """The part of the network of one trim (the network is a union of one part per trim,
+    joined only at the sink), with its own sink: solved on its own, it is 2-3x faster than
+    the whole, and a re-solve only touches the trims whose arcs changed."""
+
+    trim: int
+    network: FlowNetwork
+    moves: np.ndarray
+    """Candidate arcs (indices into ``arcs``) of the part, and below their arc positions."""
+    positions: np.ndarray
+
+
+def split_by_trim(graph: FlowGraph, values: CellValues, arcs: Arcs) -> list[TrimFlow]:
+    """One ``TrimFlow`` per trim that has candidate arcs."""
+    n = graph.network
+    origins = np.argwhere(values.movable > 0)
+    sink = n.nodes - 1
+    node_trim = np.concatenate([origins[:, 1], values.cells[:, 1], [-1]])
+    arc_trim = np.where(n.tails != sink, node_trim[n.tails], node_trim[n.heads])
+    position = np.full(n.arcs, -1, dtype=np.int64)
+    position[graph.move_arcs] = np.arange(len(arcs))
+    order = np.argsort(arc_trim, kind="stable")
+    bounds = np.searchsorted(arc_trim[order], np.unique(arcs.trim))
+    ends = np.append(bounds[1:], n.arcs) if bounds.size else bounds
+    parts: list[TrimFlow] = []
+    for trim, lo, hi in zip(np.unique(arcs.trim), bounds, ends, strict=True):
+        a = order[lo:hi]
+        a = a[arc_trim[a] == trim]
+        nodes = np.unique(np.concatenate([n.tails[a], n.heads[a]]))
+        supplies = n.supplies[nodes].copy()
+        supplies[nodes == sink] = -supplies[nodes != sink].sum()
+        local = FlowNetwork(
+            nodes.size,
+            np.searchsorted(nodes, n.tails[a]),
+            np.searchsorted(nodes, n.heads[a]),
+            n.capacities[a],
+            n.costs[a],
+            supplies,
+        )
+        is_move = position[a] >= 0
+        parts.append(TrimFlow(int(trim), local, position[a][is_move], np.flatnonzero(is_move)))
+    return parts
 
 
 def build_network(
@@ -122,58 +167,77 @@ def solve(p: TransferProblem, values: CellValues | None = None) -> TransferSolut
     closed = np.zeros(len(arcs), dtype=bool)
     room = free_lot(p, values)
     limit = np.asarray(p.loading_limit, dtype=np.int64)
+    parts = split_by_trim(build_network(p, values, arcs), values, arcs)
+    trip_share = p.truck_trip_cost_cny / p.truck_capacity
+    base_cost = np.rint(arcs.unit_cost + trip_share).astype(np.int64)
     flows = np.zeros(len(arcs), dtype=np.int64)
+    todo = np.ones(p.trims, dtype=bool)
     for lane_round in range(_LANE_ROUNDS):
         for price_round in range(_PRICE_ROUNDS):
-            flows = _flow(p, values, arcs, price, closed)
+            _flow(parts, arcs, base_cost, price, closed, todo, flows)
             moves = TrimMoves.of(arcs, flows)
             out, net = moves.outbound(n_s), moves.inbound(n_s) - moves.outbound(n_s)
             over_load = np.maximum(out - limit, 0)
             over_lot = np.maximum(net - room, 0)
-            if not over_load.any() and not over_lot.any():
-                break
-            if price_round == _PRICE_ROUNDS - 1:
+            if (not over_load.any() and not over_lot.any()) or price_round == _PRICE_ROUNDS - 1:
                 break
             # price per car: a share of the typical gain, in proportion to the excess
             scale = float(np.median(np.abs(arcs.unit_cost))) + 100.0
             load_price = scale * over_load / np.maximum(limit, 1)
             lot_price = scale * over_lot / np.maximum(room, 1)
-            price += load_price[arcs.origin] + lot_price[arcs.destination]
+            step = load_price[arcs.origin] + lot_price[arcs.destination]
+            price += step
+            todo = np.zeros(p.trims, dtype=bool)
+            todo[arcs.trim[step > 0]] = True
         flows = _repair(p, values, arcs, flows, room, limit)
-        shut = _unpaid_lanes(p, values, arcs, flows)
+        shut = _unpaid_lanes(p, values, arcs, flows) & ~closed
         if not shut.any() or lane_round == _LANE_ROUNDS - 1:
             break
         closed |= shut
+        todo = np.zeros(p.trims, dtype=bool)
+        todo[arcs.trim[shut]] = True
     flows = _repair(p, values, arcs, flows, room, limit)
     flows = _trim_part_trucks(p, values, arcs, flows)
     return _solution(p, values, TrimMoves.of(arcs, flows), started)
 
 
 def _flow(
-    p: TransferProblem, values: CellValues, arcs: Arcs, price: np.ndarray, closed: np.ndarray
-) -> np.ndarray:
-    graph = build_network(p, values, arcs, price, closed)
-    result = min_cost_flow.solve(graph.network)
-    if result.status is not FlowStatus.OPTIMAL:  # the network is balanced by construction
-        raise RuntimeError(f"transfer flow: {result.status.value}: {result.diagnosis}")
-    return np.asarray(result.flows[graph.move_arcs], dtype=np.int64)
+    parts: list[TrimFlow],
+    arcs: Arcs,
+    base_cost: np.ndarray,
+    price: np.ndarray,
+    closed: np.ndarray,
+    todo: np.ndarray,
+    flows: np.ndarray,
+) -> None:
+    """Solve the parts of the trims in ``todo`` and write their arcs' flows into ``flows``."""
+    for part in parts:
+        if not todo[part.trim]:
+            continue
+        costs = part.network.costs.copy()
+        caps = part.network.capacities.copy()
+        costs[part.positions] = base_cost[part.moves] + np.rint(price[part.moves]).astype(np.int64)
+        caps[part.positions] = np.where(closed[part.moves], 0, arcs.cap[part.moves])
+        network = replace(part.network, capacities=caps, costs=costs, validate=False)
+        result = min_cost_flow.solve(network)
+        if result.status is not FlowStatus.OPTIMAL:  # balanced by construction
+            raise RuntimeError(f"transfer flow: {result.status.value}: {result.diagnosis}")
+        flows[part.moves] = result.flows[part.positions]
 
 
 def _marginal(values: CellValues, arcs: Arcs, a: int, sent: _Counts, got: _Counts) -> float:
     """Gain of the last car on arc ``a`` given the cars each cell sends and receives."""
     i, j, t = int(arcs.origin[a]), int(arcs.destination[a]), int(arcs.trim[a])
-    at_j = int(values.held[j, t]) + got.get((j, t), 0) - sent.get((j, t), 0)
-    at_i = int(values.held[i, t]) - sent.get((i, t), 0) + got.get((i, t), 0)
+    at_j = int(values.held[j, t] + got[j, t] - sent[j, t])
+    at_i = int(values.held[i, t] - sent[i, t] + got[i, t])
     return values.unit(j, t, at_j) - values.unit(i, t, at_i + 1) - float(arcs.unit_cost[a])
 
 
-def _counts(arcs: Arcs, flows: np.ndarray) -> tuple[_Counts, _Counts]:
-    sent: dict[tuple[int, int], int] = {}
-    got: dict[tuple[int, int], int] = {}
-    for a in np.flatnonzero(flows):
-        i, j, t, n = int(arcs.origin[a]), int(arcs.destination[a]), int(arcs.trim[a]), flows[a]
-        sent[i, t] = sent.get((i, t), 0) + int(n)
-        got[j, t] = got.get((j, t), 0) + int(n)
+def _counts(arcs: Arcs, flows: np.ndarray, shape: tuple[int, ...]) -> tuple[_Counts, _Counts]:
+    sent = np.zeros(shape, dtype=np.int64)
+    got = np.zeros(shape, dtype=np.int64)
+    np.add.at(sent, (arcs.origin, arcs.trim), flows)
+    np.add.at(got, (arcs.destination, arcs.trim), flows)
     return sent, got
 
 
@@ -188,7 +252,7 @@ def _repair(
     """Cut cars, the least valuable first, until every loading limit and lot holds."""
     flows = flows.copy()
     n_s = len(p.base.store_ids)
-    sent, got = _counts(arcs, flows)
+    sent, got = _counts(arcs, flows, values.held.shape)
     while True:
         moves = TrimMoves.of(arcs, flows)
         out = moves.outbound(n_s)
@@ -241,7 +305,7 @@ def _unpaid_lanes(
 ) -> np.ndarray:
     """Arcs of the lanes whose cars gain less than the lane's whole trucks cost."""
     shut = np.zeros(len(arcs), dtype=bool)
-    sent, got = _counts(arcs, flows)
+    sent, got = _counts(arcs, flows, values.held.shape)
     for (i, j), lane in _lanes(arcs, flows).items():
         cars = int(flows[lane].sum())
         trip = p.truck_trip_cost_cny * -(-cars // p.truck_capacity)
@@ -256,7 +320,7 @@ def _trim_part_trucks(
     """Drop a lane's part-filled last truck when its cars gain less than the trip, and a
     lane whose cars do not pay its trucks."""
     flows = flows.copy()
-    sent, got = _counts(arcs, flows)
+    sent, got = _counts(arcs, flows, values.held.shape)
     for lane in _lanes(arcs, flows).values():
         cars = int(flows[lane].sum())
         trip = p.truck_trip_cost_cny * -(-cars // p.truck_capacity)
@@ -271,7 +335,7 @@ def _trim_part_trucks(
         if cars <= p.truck_capacity or extra == 0:
             continue
         trial = flows.copy()
-        before = (dict(sent), dict(got))
+        before = (sent.copy(), got.copy())
         gain = 0.0
         for _ in range(extra):
             worst = min(

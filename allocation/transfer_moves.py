@@ -104,47 +104,35 @@ def candidate_arcs(p: TransferProblem, values: CellValues, full_truck_share: boo
     car_cost = p.car_cost_cny()
     lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
     trip_share = p.truck_trip_cost_cny / p.truck_capacity if full_truck_share else 0.0
-    origins = np.argwhere(values.movable > 0)
-    out_o: list[np.ndarray] = []
-    out_d: list[np.ndarray] = []
-    out_t: list[np.ndarray] = []
-    out_cost: list[np.ndarray] = []
-    out_cap: list[np.ndarray] = []
     first_in = np.full(values.held.shape, -np.inf)
+    last_out = np.asarray(values.floor, dtype=float).copy()
     room_cell = np.zeros(values.held.shape, dtype=np.int64)
     if len(values.cells):
         s, t = values.cells[:, 0], values.cells[:, 1]
-        k = values.held[s, t] + 1
-        inside = (values.low <= k) & (k < values.low + values.count)
-        at = np.where(inside, values.start + k - values.low, 0)
-        first_in[s, t] = np.where(inside, values.flat[at], -np.inf)
+        for k, target in ((values.held[s, t] + 1, first_in), (values.held[s, t], last_out)):
+            inside = (values.low <= k) & (k < values.low + values.count)
+            at = np.where(inside, values.start + k - values.low, 0)
+            target[s, t] = np.where(inside, values.flat[at], target[s, t])
         room_cell[s, t] = values.low + values.count - 1 - values.held[s, t]
-    for i, t in origins:
-        last = values.unit(int(i), int(t), int(values.held[i, t]))
-        dest = np.flatnonzero(lanes[i] & base.authorised[:, t] & (room_cell[:, t] > 0))
-        if dest.size == 0:
-            continue
-        gain_in = first_in[dest, t]
-        lead_loss = lead_share[i, dest] * np.maximum(gain_in - values.floor[dest, t], 0.0)
-        cost = car_cost[i, dest] + lead_loss
-        keep = gain_in - last - cost - trip_share > 0
-        dest, cost = dest[keep], cost[keep]
-        if dest.size == 0:
-            continue
-        out_o.append(np.full(dest.size, i))
-        out_d.append(dest)
-        out_t.append(np.full(dest.size, t))
-        out_cost.append(cost)
-        out_cap.append(np.minimum(values.movable[i, t], room_cell[dest, t]))
-    if not out_o:
+    parts: list[tuple[np.ndarray, ...]] = []
+    for trim in np.flatnonzero((values.movable > 0).any(axis=0)):
+        origins = np.flatnonzero(values.movable[:, trim] > 0)
+        dests = np.flatnonzero(base.authorised[:, trim] & (room_cell[:, trim] > 0))
+        oi, di = np.nonzero(lanes[np.ix_(origins, dests)])
+        i, j = origins[oi], dests[di]
+        gain_in = first_in[j, trim]
+        lead_loss = lead_share[i, j] * np.maximum(gain_in - values.floor[j, trim], 0.0)
+        cost = car_cost[i, j] + lead_loss
+        keep = gain_in - last_out[i, trim] - cost - trip_share > 0
+        i, j, cost = i[keep], j[keep], cost[keep]
+        cap = np.minimum(values.movable[i, trim], room_cell[j, trim])
+        parts.append((i, j, np.full(i.size, trim), cost, cap))
+    if not parts:
         zero = np.zeros(0, dtype=np.int64)
         return Arcs(zero, zero, zero, np.zeros(0), zero)
+    i, j, t, cost, cap = (np.concatenate(column) for column in zip(*parts, strict=True))
     return Arcs(
-        np.concatenate(out_o).astype(np.int64),
-        np.concatenate(out_d).astype(np.int64),
-        np.concatenate(out_t).astype(np.int64),
-        np.concatenate(out_cost),
-        np.concatenate(out_cap).astype(np.int64),
+        i.astype(np.int64), j.astype(np.int64), t.astype(np.int64), cost, cap.astype(np.int64)
     )
 
 

@@ -61,6 +61,7 @@ BENCHMARKS: Final[Mapping[str, str]] = MappingProxyType(
         "grpc": "benchmarks.grpc_roundtrip",
         "forecast": "benchmarks.forecast",
         "pickup": "benchmarks.pickup",
+        "transfers": "benchmarks.transfers",
     }
 )
 
