@@ -38,6 +38,8 @@ __all__ = [
     "TransferMode",
     "TransferPlan",
     "TransferRequest",
+    "baseline_solution",
+    "finish",
     "kpis",
     "moved_cars",
     "plan_transfers",

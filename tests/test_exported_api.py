@@ -69,6 +69,23 @@ MODULES = [
     "serving.cli",
     "benchmarks.runner",
     "benchmarks.pickup",
+    "benchmarks.transfers",
+    "allocation.min_cost_flow",
+    "allocation.transfer_problem",
+    "allocation.transfer_values",
+    "allocation.transfer_moves",
+    "allocation.transfer_fast",
+    "allocation.transfer_mip",
+    "allocation.transfer_vins",
+    "allocation.transfer_baseline",
+    "allocation.transfer_network",
+    "allocation.transfer_plan",
+    "serving.convert.transfers",
+    "lead_routing.scoring_schema",
+    "lead_routing.scoring_prior",
+    "lead_routing.scoring",
+    "lead_routing.features",
+    "lead_routing.scoring_eval",
 ]
 
 
