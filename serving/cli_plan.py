@@ -152,6 +152,7 @@ def _plan_transfers(args: argparse.Namespace) -> None:
 
     start = time.perf_counter()
     group = read_csv(args.data)
+    recent = _read_recent_moves(args.recent_moves) if args.recent_moves else None
     sales = sales_history(group.sales)
     first = _first_week(args.first_week, sales)
     if args.demand is not None:
@@ -174,7 +175,6 @@ def _plan_transfers(args: argparse.Namespace) -> None:
         ),
         limits=SolveLimits(time_limit_seconds=args.time_limit, relative_gap=args.gap),
     )
-    recent = _read_recent_moves(args.recent_moves) if args.recent_moves else None
     plan = plan_transfers(
         NetworkTables.of(group), request, demand, recent, forecast_demand=args.demand is None
     )

@@ -68,3 +68,54 @@ def test_plan_pickup_takes_a_demand_file_and_checks_it(
     assert "demand[0].trim_id: no trim 'T9999'" in capsys.readouterr().err
     assert main([*args, "--first-week", "2026-11-03"]) == 2
     assert "--first-week: 2026-11-03 is a Tuesday" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_plan_transfers_writes_the_moves_and_lanes(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moves_csv, lanes_csv, recent_csv = (
+        tmp_path / "moves.csv",
+        tmp_path / "lanes.csv",
+        tmp_path / "r.csv",
+    )
+    args = ["plan-transfers", "--data", str(demo_dir), "--output", str(moves_csv)]
+    assert main([*args, "--lanes", str(lanes_csv), "--loading-limit", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "transfers consolidated: OPTIMAL" in printed and "simulated net gain" in printed
+    moves = pd.read_csv(moves_csv)
+    assert list(moves.columns) == [
+        "vin",
+        "from_store_id",
+        "to_store_id",
+        "trim_id",
+        "colour",
+        "age_days",
+        "truck_id",
+        "expected_gain_cny",
+        "reason",
+    ]
+    assert len(moves) > 0 and moves["vin"].is_unique
+    assert (moves.groupby("from_store_id").size() <= 4).all()
+    stock = pd.read_csv(demo_dir / "inventory.csv").set_index("vin")
+    assert (stock.loc[moves["vin"], "store_id"].to_numpy() == moves["from_store_id"]).all()
+    lanes = pd.read_csv(lanes_csv)
+    assert lanes["cars"].sum() == len(moves)
+    assert f"wrote {len(moves)} moves" in printed
+
+    # the cars just moved may not move again within 30 days
+    pd.DataFrame({"vin": moves["vin"], "moved_on": "2026-10-30"}).to_csv(recent_csv, index=False)
+    again = tmp_path / "again.csv"
+    assert main(["plan-transfers", "--data", str(demo_dir), "--output", str(again),
+                 "--mode", "fast", "--recent-moves", str(recent_csv)]) == 0  # fmt: skip
+    assert not set(pd.read_csv(again)["vin"]) & set(moves["vin"])
+
+
+def test_plan_transfers_names_a_bad_recent_moves_file(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "recent.csv"
+    bad.write_text("vin,moved_on\nX,yesterday\n")
+    args = ["plan-transfers", "--data", str(demo_dir), "--output", str(tmp_path / "m.csv")]
+    assert main([*args, "--recent-moves", str(bad)]) == 2
+    assert "recent.csv:2: moved_on 'yesterday' is not a date" in capsys.readouterr().err
