@@ -234,18 +234,18 @@ def solve(
     hint = _hint(p, values, index, start.moves)
     left = limits.time_limit_seconds - (time.perf_counter() - started)
     result = solve_highs(proto, max(left, 0.05), limits.relative_gap, hint)
+    # the fast plan's flow relaxation bounds the optimum too: keep the tighter bound
+    bound = min(result.bound, start.bound) if np.isfinite(result.bound) else start.bound
     if result.status is HighsStatus.INFEASIBLE:  # ordering nothing is always feasible
         raise RuntimeError("transfer MIP: HiGHS answered infeasible for a feasible model")
     if not result.has_solution:
-        return _result(
-            p, values, start.moves, SolveStatus.TIME_LIMIT, result.bound, started, "fast"
-        )
+        return _result(p, values, start.moves, SolveStatus.TIME_LIMIT, bound, started, "fast")
     cars = np.rint(result.values[index.x : index.x + len(index.arcs)]).astype(np.int64)
     moves = TrimMoves.of(index.arcs, cars)
     status = (
         SolveStatus.OPTIMAL if result.status is HighsStatus.OPTIMAL else (SolveStatus.TIME_LIMIT)
     )
-    return _result(p, values, moves, status, result.bound, started)
+    return _result(p, values, moves, status, bound, started)
 
 
 def _hint(
@@ -303,18 +303,16 @@ def _result(
 ) -> TransferSolution:
     lane_trucks = trucks(p, moves)
     value = model_value(p, values, moves, lane_trucks)
-    gap = (
-        0.0
-        if status is SolveStatus.OPTIMAL and not np.isfinite(bound)
-        else (relative_gap(value.net, bound) if np.isfinite(bound) else float("nan"))
-    )
+    if status is SolveStatus.OPTIMAL and not np.isfinite(bound):
+        bound = value.net
+    bound = max(bound, value.net)
     return TransferSolution(
         status=status,
         method=method,
         moves=moves,
         lane_trucks=lane_trucks,
         value=value,
-        bound=bound if np.isfinite(bound) else value.net,
-        gap=gap,
+        bound=bound,
+        gap=relative_gap(value.net, bound),
         seconds=time.perf_counter() - started,
     )

@@ -200,8 +200,9 @@ def violations(p: TransferProblem, values: CellValues, moves: TrimMoves) -> list
 @dataclass(frozen=True, eq=False)
 class TransferSolution:
     """How a solve ended and the moves it chose. ``value`` is the model's objective of the
-    moves (``model_value``), ``bound`` a proven upper bound on it where the solve has one
-    (the MIP's), else ``nan``; ``gap`` relative to ``value.net``."""
+    moves (``model_value``), ``bound`` a proven upper bound on the value of any plan on the
+    candidate arcs (the MIP's, or the fast solve's flow relaxation), ``gap`` relative to
+    ``value.net``."""
 
     status: SolveStatus
     method: str

@@ -316,6 +316,9 @@ def test_consolidated_is_optimal_and_fast_and_greedy_are_feasible_and_no_better(
     for solution in (exact, fast, greedy):
         assert violations(p, values, solution.moves) == []
         assert solution.value.net <= best + 1e-3
+    for solution in (exact, fast):
+        assert solution.bound >= best - 1e-3, "the bound is proven"
+        assert solution.gap >= 0
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
