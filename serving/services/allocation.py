@@ -20,7 +20,9 @@ import asyncio
 import dataclasses
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 import grpc
 import pandas as pd
@@ -69,6 +71,7 @@ FORECAST_SECONDS = 120.0
 on top of the solve."""
 _METHOD = "AllocationService.PlanPickup"
 _TRANSFERS = "AllocationService.PlanTransfers"
+_PlanResponse = TypeVar("_PlanResponse", pb.PlanPickupResponse, pb.PlanTransfersResponse)
 
 
 def run_pickup(
@@ -183,6 +186,74 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
             rows = conn.execute(select(t.stores.c.store_id, t.stores.c.region_id)).all()
         return tables, sales, hint, {str(s): str(r) for s, r in rows}
 
+    def _budget(
+        self, context: grpc.aio.ServicerContext, requested: float, forecast: bool
+    ) -> tuple[float, float]:
+        """(the solve's own limit, the whole call's budget): forecasting the demand (when
+        none is supplied) comes on top of the solve, within the caller's deadline."""
+        solve_seconds = time_budget(context.time_remaining(), requested, self.default_seconds)
+        budget = solve_seconds / SOLVE_SHARE + (FORECAST_SECONDS if forecast else 0.0)
+        remaining = context.time_remaining()
+        if remaining is not None:
+            budget = min(budget, time_budget(remaining, 0.0, budget))
+        return solve_seconds, budget
+
+    async def _replay(self, method: str, key: str, body: bytes) -> bytes | None:
+        """The stored response of a repeat with idempotency key ``key``, if any."""
+        if not key:
+            return None
+        digest = hashlib.sha256(body).hexdigest()
+
+        def replay() -> bytes | None:
+            with self.db.read() as conn:
+                return find_response(conn, key, method, digest)
+
+        return await self.db.run(replay)
+
+    async def _solve(
+        self, started: float, budget: float, work: Callable[..., bytes], *args: object
+    ) -> bytes:
+        """Run ``work(*args, deadline)`` in a worker process within what is left of
+        ``budget``."""
+        left = budget - (time.monotonic() - started)
+        if left <= 0.05:
+            raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
+        try:
+            return await asyncio.wait_for(self.cpu.run(work, *args, time.time() + left), left)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                "deadline", f"the plan was not ready within the {budget:.1f} s allowed"
+            ) from None
+
+    async def _store_draft(
+        self,
+        method: str,
+        key: str,
+        body: bytes,
+        kind: PlanKind,
+        response: _PlanResponse,
+        scope: str,
+        plan_id: str | None = None,
+    ) -> _PlanResponse:
+        """Store ``response`` as a new draft version (once per idempotency key) and answer
+        it with its plan reference."""
+
+        def store(conn: Connection) -> _PlanResponse:
+            record = save_draft(
+                conn,
+                kind,
+                convert.plan_kpis(response),
+                body_to_json(response),
+                plan_id=plan_id,
+                scope=scope,
+            )
+            out = type(response)()
+            out.CopyFrom(response)
+            out.plan.CopyFrom(plan_ref_to_pb(record))
+            return out
+
+        return await idempotent_write(self.db, method, key, body, type(response), store)
+
     @grpc_errors
     async def PlanPickup(
         self, request: pb.PlanPickupRequest, context: grpc.aio.ServicerContext
@@ -191,60 +262,23 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
         key = request.idempotency_key
         check_idempotency_key(key)
         query = await asyncio.to_thread(convert.request_to_query, request, DEFAULT_GAP)
-        # the solve's own limit; forecasting the demand (when none is supplied) comes on top,
-        # within the caller's deadline
-        solve_seconds = time_budget(
-            context.time_remaining(), query.requested_seconds, self.default_seconds
-        )
+        solve_seconds, budget = self._budget(context, query.requested_seconds, query.demand is None)
         limits = dataclasses.replace(query.request.limits, time_limit_seconds=solve_seconds)
         query = dataclasses.replace(
             query, request=dataclasses.replace(query.request, limits=limits)
         )
-        budget = solve_seconds / SOLVE_SHARE + (FORECAST_SECONDS if query.demand is None else 0.0)
-        remaining = context.time_remaining()
-        if remaining is not None:
-            budget = min(budget, time_budget(remaining, 0.0, budget))
         body = request.SerializeToString(deterministic=True)
-        if key:
-            digest = hashlib.sha256(body).hexdigest()
-
-            def replay() -> bytes | None:
-                with self.db.read() as conn:
-                    return find_response(conn, key, _METHOD, digest)
-
-            stored = await self.db.run(replay)
-            if stored is not None:
-                return pb.PlanPickupResponse.FromString(stored)
+        stored = await self._replay(_METHOD, key, body)
+        if stored is not None:
+            return pb.PlanPickupResponse.FromString(stored)
         tables, sales, hint, region_of = await self.db.run(self._inputs, query)
-        left = budget - (time.monotonic() - started)
-        if left <= 0.05:
-            raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
-        work = self.cpu.run(run_pickup, query, tables, sales, hint, time.time() + left)
-        try:
-            data = await asyncio.wait_for(work, left)
-        except TimeoutError:
-            raise DeadlineExceeded(
-                "deadline", f"the plan was not ready within the {budget:.1f} s allowed"
-            ) from None
+        data = await self._solve(started, budget, run_pickup, query, tables, sales, hint)
         response = pb.PlanPickupResponse.FromString(data)
         SOLVE_SECONDS.labels("pickup").observe(response.solve.solve_seconds)
         scope = convert.scope_of(query.request.store_ids, region_of)
-
-        def store(conn: Connection) -> pb.PlanPickupResponse:
-            record = save_draft(
-                conn,
-                PlanKind.PICKUP,
-                convert.plan_kpis(response),
-                body_to_json(response),
-                plan_id=query.hint_plan_id or None,
-                scope=scope,
-            )
-            out = pb.PlanPickupResponse()
-            out.CopyFrom(response)
-            out.plan.CopyFrom(plan_ref_to_pb(record))
-            return out
-
-        return await idempotent_write(self.db, _METHOD, key, body, pb.PlanPickupResponse, store)
+        return await self._store_draft(
+            _METHOD, key, body, PlanKind.PICKUP, response, scope, query.hint_plan_id or None
+        )
 
     def _transfer_inputs(
         self, query: convert_transfers.TransferQuery
@@ -279,55 +313,17 @@ class AllocationServicer(allocation_pb2_grpc.AllocationServiceServicer):
         key = request.idempotency_key
         check_idempotency_key(key)
         query = await asyncio.to_thread(convert_transfers.request_to_query, request, TRANSFER_GAP)
-        solve_seconds = time_budget(
-            context.time_remaining(), query.requested_seconds, self.default_seconds
-        )
+        solve_seconds, budget = self._budget(context, query.requested_seconds, query.demand is None)
         query = dataclasses.replace(
             query, limits=dataclasses.replace(query.limits, time_limit_seconds=solve_seconds)
         )
-        budget = solve_seconds / SOLVE_SHARE + (FORECAST_SECONDS if query.demand is None else 0.0)
-        remaining = context.time_remaining()
-        if remaining is not None:
-            budget = min(budget, time_budget(remaining, 0.0, budget))
         body = request.SerializeToString(deterministic=True)
-        if key:
-            digest = hashlib.sha256(body).hexdigest()
-
-            def replay() -> bytes | None:
-                with self.db.read() as conn:
-                    return find_response(conn, key, _TRANSFERS, digest)
-
-            stored = await self.db.run(replay)
-            if stored is not None:
-                return pb.PlanTransfersResponse.FromString(stored)
+        stored = await self._replay(_TRANSFERS, key, body)
+        if stored is not None:
+            return pb.PlanTransfersResponse.FromString(stored)
         tables, sales, moved, region_of = await self.db.run(self._transfer_inputs, query)
-        left = budget - (time.monotonic() - started)
-        if left <= 0.05:
-            raise DeadlineExceeded("deadline", "the deadline passed while reading the network")
-        work = self.cpu.run(run_transfers, query, tables, sales, moved, time.time() + left)
-        try:
-            data = await asyncio.wait_for(work, left)
-        except TimeoutError:
-            raise DeadlineExceeded(
-                "deadline", f"the plan was not ready within the {budget:.1f} s allowed"
-            ) from None
+        data = await self._solve(started, budget, run_transfers, query, tables, sales, moved)
         response = pb.PlanTransfersResponse.FromString(data)
         SOLVE_SECONDS.labels("transfers").observe(response.solve.solve_seconds)
         scope = convert.scope_of(query.store_ids, region_of)
-
-        def store(conn: Connection) -> pb.PlanTransfersResponse:
-            record = save_draft(
-                conn,
-                PlanKind.TRANSFER,
-                convert.plan_kpis(response),
-                body_to_json(response),
-                scope=scope,
-            )
-            out = pb.PlanTransfersResponse()
-            out.CopyFrom(response)
-            out.plan.CopyFrom(plan_ref_to_pb(record))
-            return out
-
-        return await idempotent_write(
-            self.db, _TRANSFERS, key, body, pb.PlanTransfersResponse, store
-        )
+        return await self._store_draft(_TRANSFERS, key, body, PlanKind.TRANSFER, response, scope)
