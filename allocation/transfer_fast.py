@@ -18,9 +18,9 @@ limit of a store and the lot space of a receiver are priced into the arcs (a few
 Lagrangian price updates), then any excess is cut car by car, the least valuable first;
 trucks are whole: a lane whose cars do not pay its trucks is closed and the flow solved
 again, and a lane's last, part-filled truck is dropped when its cars gain less than the
-trip costs. The result is feasible, with a bound: the first flow, before any limit is
-priced in, is a relaxation (``_relaxation_bound``), so the gap of the fast plan is proven
-too (looser than the MIP's).
+trip costs. The result is feasible, with a bound: the flows before any lane is closed are Lagrangian
+relaxations (``_relaxation_bound``), so the gap of the fast plan is proven too (looser
+than the MIP's).
 """
 
 from __future__ import annotations
@@ -175,12 +175,15 @@ def solve(p: TransferProblem, values: CellValues | None = None) -> TransferSolut
     base_cost = np.rint(arcs.unit_cost + trip_share).astype(np.int64)
     flows = np.zeros(len(arcs), dtype=np.int64)
     todo = np.ones(p.trims, dtype=bool)
-    bound = float("nan")
+    bound = float("inf")
+    lam_load = np.zeros(n_s)  # CNY per car loaded at a store: the loading limit's price
+    lam_lot = np.zeros(n_s)  # CNY per net car received: the lot space's price
     for lane_round in range(_LANE_ROUNDS):
         for price_round in range(_PRICE_ROUNDS):
             _flow(parts, arcs, base_cost, price, closed, todo, flows)
-            if lane_round == price_round == 0:
-                bound = _relaxation_bound(p, values, arcs, flows)
+            if lane_round == 0:  # no lane closed yet: a Lagrangian relaxation
+                lagrangian = _relaxation_bound(p, values, arcs, flows, price)
+                bound = min(bound, lagrangian + lam_load @ limit + lam_lot @ room)
             moves = TrimMoves.of(arcs, flows)
             out, net = moves.outbound(n_s), moves.inbound(n_s) - moves.outbound(n_s)
             over_load = np.maximum(out - limit, 0)
@@ -189,12 +192,12 @@ def solve(p: TransferProblem, values: CellValues | None = None) -> TransferSolut
                 break
             # price per car: a share of the typical gain, in proportion to the excess
             scale = float(np.median(np.abs(arcs.unit_cost))) + 100.0
-            load_price = scale * over_load / np.maximum(limit, 1)
-            lot_price = scale * over_lot / np.maximum(room, 1)
-            step = load_price[arcs.origin] + lot_price[arcs.destination]
-            price += step
+            lam_load += scale * over_load / np.maximum(limit, 1)
+            lam_lot += scale * over_lot / np.maximum(room, 1)
+            new = lam_load[arcs.origin] + lam_lot[arcs.destination] - lam_lot[arcs.origin]
             todo = np.zeros(p.trims, dtype=bool)
-            todo[arcs.trim[step > 0]] = True
+            todo[arcs.trim[new != price]] = True
+            price = new
         flows = _repair(p, values, arcs, flows, room, limit)
         shut = _unpaid_lanes(p, values, arcs, flows) & ~closed
         if not shut.any() or lane_round == _LANE_ROUNDS - 1:
@@ -361,18 +364,21 @@ def _trim_part_trucks(
 
 
 def _relaxation_bound(
-    p: TransferProblem, values: CellValues, arcs: Arcs, flows: np.ndarray
+    p: TransferProblem, values: CellValues, arcs: Arcs, flows: np.ndarray, price: np.ndarray
 ) -> float:
-    """An upper bound on the value of any plan: the first flow, with no loading or lot limit
-    and each truck's trip cost spread over a full truck (what a car pays at least), is a
-    relaxation of the transfer problem. Its value in CNY, plus what rounding the costs to
-    whole yuan may have cost it (at most 1.5 CNY per movable car: half a yuan on its move
-    arc and on the rank arc at each end)."""
+    """The flow's part of a Lagrangian bound on the value of any plan. With no lane closed,
+    the flow drops the whole trucks (each car pays its truck's trip cost spread over a full
+    truck, which is what a car pays at least) and prices the loading and lot limits in
+    (``price[a]``: the origin's loading price plus the destination's lot price less the
+    origin's): its value, plus the prices times the limits (the caller adds those), bounds
+    every plan. Costs were rounded to whole yuan, which may have cost the flow at most 2 CNY
+    per movable car (half a yuan on its move arc, on its price and on the rank arc at each
+    end): that is added."""
     moves = TrimMoves.of(arcs, flows)
     trip_share = p.truck_trip_cost_cny / p.truck_capacity
     value = model_value(p, values, moves, lane_trucks={})
-    spread = trip_share * float(flows.sum())
-    return value.net - spread + 1.5 * float(values.movable.sum())
+    spread = float(flows @ (trip_share + price))
+    return value.net - spread + 2.0 * float(values.movable.sum())
 
 
 def _solution(
