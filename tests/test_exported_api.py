@@ -41,6 +41,8 @@ MODULES = [
     "allocation.pickup_network",
     "allocation.pickup_request",
     "allocation.pickup_plan",
+    "lead_routing.assignment",
+    "lead_routing.orlib",
     "serving.config",
     "serving.budget",
     "serving.errors",
