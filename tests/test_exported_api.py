@@ -41,8 +41,6 @@ MODULES = [
     "allocation.pickup_network",
     "allocation.pickup_request",
     "allocation.pickup_plan",
-    "lead_routing.assignment",
-    "lead_routing.orlib",
     "serving.config",
     "serving.budget",
     "serving.errors",
