@@ -86,6 +86,7 @@ MODULES = [
     "lead_routing.scoring",
     "lead_routing.features",
     "lead_routing.scoring_eval",
+    "lead_routing.sla",
 ]
 
 
