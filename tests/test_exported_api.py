@@ -87,6 +87,8 @@ MODULES = [
     "lead_routing.features",
     "lead_routing.scoring_eval",
     "lead_routing.sla",
+    "lead_routing.routing",
+    "lead_routing.identity",
 ]
 
 
