@@ -26,11 +26,11 @@ whether agent i may take job j at all. With one 0-1 variable x_ij per allowed pa
   the rounded model (exact when the values are integers).
 - *Limits*: the time limit, the relative gap and the worker count come from ``SolveLimits``;
   the time spent building the model counts against the limit.
-- *Status is data*: OPTIMAL (proven within ``limits.relative_gap``), FEASIBLE (an assignment
-  and its gap: the solver stopped at its time limit before proving it), TIME_LIMIT (the time
-  ran out before any assignment was found: ``agent_of_job`` is all -1 and ``objective`` NaN)
-  and INFEASIBLE (with a ``diagnosis``). Only a problem with ``must_assign=True`` can be
-  infeasible.
+- *Status is data* (as ``turnwise.solving`` defines it): OPTIMAL (proven within
+  ``limits.relative_gap``), TIME_LIMIT (the time ran out: the best assignment found and its
+  gap, or, when none was found, ``agent_of_job`` all -1, ``objective`` NaN and
+  ``has_assignment`` False) and INFEASIBLE (with a ``diagnosis``). Only a problem with
+  ``must_assign=True`` can be infeasible.
 - *Slots*: when every candidate pair uses the same capacity (a lead takes one slot), the
   problem is a transportation problem, which ``slot_flow`` solves exactly by min-cost flow
   in about a second at 10,000 x 1,000 (CP-SAT's presolve alone takes half a minute there);
@@ -172,7 +172,8 @@ class AssignmentVariables:
 @dataclass(frozen=True, eq=False)
 class AssignmentSolution:
     """How the solve ended and the assignment: ``agent_of_job[j]`` is the agent of job j, -1
-    when job j is left unassigned (or when there is no assignment: TIME_LIMIT, INFEASIBLE).
+    when job j is left unassigned (or when there is no assignment: INFEASIBLE, or TIME_LIMIT
+    with nothing found).
     ``objective`` is exact from the float values; ``bound`` and ``gap`` are those of the
     values as the solver saw them (``value_scale``)."""
 
@@ -188,6 +189,8 @@ class AssignmentSolution:
 
     @property
     def has_assignment(self) -> bool:
+        if self.status is SolveStatus.TIME_LIMIT:
+            return bool((self.agent_of_job >= 0).any()) or not math.isnan(self.objective)
         return self.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
     @property
@@ -216,8 +219,8 @@ def solve(
     """Solve ``problem`` within ``limits`` (time limit, relative gap and CP-SAT workers).
     ``hint`` is a previous assignment, (n,) agent per job or -1, from which the search
     starts; its entries on pairs that are no longer allowed are read as -1. The status is
-    OPTIMAL, FEASIBLE (with its gap), INFEASIBLE (with a diagnosis) or TIME_LIMIT (no
-    assignment found in time). When every candidate pair uses the same capacity the problem
+    OPTIMAL, TIME_LIMIT (the best assignment found in time with its gap, or none),
+    INFEASIBLE (with a diagnosis). When every candidate pair uses the same capacity the problem
     is a transportation problem, solved exactly by min-cost flow (no hint needed: it is
     exact, and polynomial)."""
     start = time.perf_counter()
@@ -243,7 +246,7 @@ def solve(
     if code == cp_model.OPTIMAL:
         return _extract(problem, variables, solver, SolveStatus.OPTIMAL, start)
     if code == cp_model.FEASIBLE:
-        return _extract(problem, variables, solver, SolveStatus.FEASIBLE, start, limits)
+        return _extract(problem, variables, solver, SolveStatus.TIME_LIMIT, start, limits)
     if code == cp_model.INFEASIBLE:
         return _infeasible(problem, limits, start, scale, AssignmentMethod.CP_SAT)
     if code == cp_model.UNKNOWN:  # the time ran out before any assignment was found

@@ -361,7 +361,7 @@ def test_feasible_with_a_gap_when_the_time_runs_out():
     capacity = (0.3 * weight.sum(axis=1) / 20).astype(np.int64)
     p = AssignmentProblem(value, weight, capacity, Sense.MAXIMISE, False)
     solution = solve(p, SolveLimits(time_limit_seconds=3.0, relative_gap=0.0, workers=2))
-    assert solution.status is SolveStatus.FEASIBLE
+    assert solution.status is SolveStatus.TIME_LIMIT and solution.has_assignment
     check_assignment(p, solution.agent_of_job)
     assert solution.bound > solution.objective > 0
     assert solution.gap == pytest.approx((solution.bound - solution.objective) / solution.objective)
