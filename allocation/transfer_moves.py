@@ -104,15 +104,15 @@ def candidate_arcs(p: TransferProblem, values: CellValues, full_truck_share: boo
     car_cost = p.car_cost_cny()
     lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
     trip_share = p.truck_trip_cost_cny / p.truck_capacity if full_truck_share else 0.0
-    first_in = np.full(values.held.shape, -np.inf)
+    first_in = values.first_in()
     last_out = np.asarray(values.floor, dtype=float).copy()
     room_cell = np.zeros(values.held.shape, dtype=np.int64)
     if len(values.cells):
         s, t = values.cells[:, 0], values.cells[:, 1]
-        for k, target in ((values.held[s, t] + 1, first_in), (values.held[s, t], last_out)):
-            inside = (values.low <= k) & (k < values.low + values.count)
-            at = np.where(inside, values.start + k - values.low, 0)
-            target[s, t] = np.where(inside, values.flat[at], target[s, t])
+        k = values.held[s, t]
+        inside = (values.low <= k) & (k < values.low + values.count)
+        at = np.where(inside, values.start + k - values.low, 0)
+        last_out[s, t] = np.where(inside, values.flat[at], last_out[s, t])
         room_cell[s, t] = values.low + values.count - 1 - values.held[s, t]
     parts: list[tuple[np.ndarray, ...]] = []
     for trim in np.flatnonzero((values.movable > 0).any(axis=0)):
@@ -152,20 +152,16 @@ def model_value(
 ) -> MoveValue:
     """The objective of ``moves`` (trucks per lane: ``trucks(p, moves)`` when not given)."""
     lane_trucks = trucks(p, moves) if lane_trucks is None else lane_trucks
-    delta: dict[tuple[int, int], int] = {}
-    car_cost = p.car_cost_cny()
+    delta = np.zeros(values.held.shape, dtype=np.int64)
+    np.add.at(delta, (moves.origin, moves.trim), -moves.cars)
+    np.add.at(delta, (moves.destination, moves.trim), moves.cars)
+    i, j, t, n = moves.origin, moves.destination, moves.trim, moves.cars
+    transport = float((p.car_cost_cny()[i, j] * n).sum())
     lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
-    transport = lead = 0.0
-    for i, j, t, n in zip(moves.origin, moves.destination, moves.trim, moves.cars, strict=True):
-        i, j, t, n = int(i), int(j), int(t), int(n)
-        delta[i, t] = delta.get((i, t), 0) - n
-        delta[j, t] = delta.get((j, t), 0) + n
-        transport += car_cost[i, j] * n
-        first = values.unit(j, t, int(values.held[j, t]) + 1)
-        lead += lead_share[i, j] * max(first - float(values.floor[j, t]), 0.0) * n
+    first = values.first_in()[j, t]
+    lead = float((lead_share[i, j] * np.maximum(first - values.floor[j, t], 0.0) * n).sum())
     transport += p.truck_trip_cost_cny * sum(lane_trucks.values())
-    gain = sum(values.change(s, t, d) for (s, t), d in delta.items() if d)
-    return MoveValue(stock_gain=gain, lead_loss=lead, transport=transport)
+    return MoveValue(stock_gain=values.total_change(delta), lead_loss=lead, transport=transport)
 
 
 def violations(p: TransferProblem, values: CellValues, moves: TrimMoves) -> list[str]:

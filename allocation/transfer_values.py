@@ -70,6 +70,46 @@ class CellValues:
             return sum(self.unit(s, t, n + r) for r in range(1, delta + 1))
         return -sum(self.unit(s, t, n - r) for r in range(-delta))
 
+    def first_in(self) -> np.ndarray:
+        """(S, T) ``unit(s, t, held + 1)``: what one more car is worth at each cell."""
+        out = np.asarray(self.floor, dtype=float).copy()
+        if len(self.cells):
+            s, t = self.cells[:, 0], self.cells[:, 1]
+            k = self.held[s, t] + 1
+            inside = (self.low <= k) & (k < self.low + self.count)
+            at = np.where(inside, self.start + k - self.low, 0)
+            out[s, t] = np.where(inside, self.flat[at], out[s, t])
+        return out
+
+    def total_change(self, delta: np.ndarray) -> float:
+        """``sum over cells of V(held + delta) - V(held)`` for a (S, T) array of net cars."""
+        s, t = np.nonzero(delta)
+        d = delta[s, t]
+        n = self.held[s, t]
+        a = np.where(d > 0, n + 1, n + d + 1)  # the ranks filled or emptied: a..b
+        b = np.where(d > 0, n + d, n)
+        sign = np.sign(d).astype(float)
+        index = np.full(self.held.shape, -1, dtype=np.int64)
+        if len(self.cells):
+            index[self.cells[:, 0], self.cells[:, 1]] = np.arange(len(self.cells))
+        c = index[s, t]
+        has = c >= 0
+        cs = np.where(has, c, 0)
+        low = np.where(has, self.low[cs], 0)
+        high = np.where(has, self.low[cs] + self.count[cs] - 1, -1)
+        lo, hi = np.maximum(a, low), np.minimum(b, high)
+        inside = has & (hi >= lo)
+        cum = np.concatenate([[0.0], np.cumsum(self.flat)])
+        start = self.start[cs] if len(self.cells) else np.zeros_like(cs)
+        stored = np.where(
+            inside,
+            cum[np.where(inside, start + hi - low + 1, 0)]
+            - cum[np.where(inside, start + lo - low, 0)],
+            0.0,
+        )
+        outside = (b - a + 1) - np.where(inside, hi - lo + 1, 0)
+        return float((sign * (stored + outside * self.floor[s, t])).sum())
+
 
 def cell_values(p: TransferProblem, inbound_cap: np.ndarray | None = None) -> CellValues:
     """The values of every cell that holds movable cars (ranks ``held - movable + 1 ..
