@@ -25,6 +25,7 @@ __all__ = [
     "TrimMoves",
     "candidate_arcs",
     "free_lot",
+    "lead_loss",
     "model_value",
     "trucks",
     "violations",
@@ -98,21 +99,32 @@ def free_lot(p: TransferProblem, values: CellValues) -> np.ndarray:
     return np.asarray(np.maximum(np.asarray(p.base.lot_capacity, dtype=np.int64) - held, 0))
 
 
+def lead_loss(
+    p: TransferProblem,
+    values: CellValues,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    trim: np.ndarray,
+    first_in: np.ndarray | None = None,
+) -> np.ndarray:
+    """What a car of ``trim`` loses on the road from ``origin`` to ``destination`` (arrays):
+    the share ``lead time / horizon`` of what the destination's first extra car gains over
+    one that never sells (``first_in``: ``values.at_rank(1)``, computed when not given)."""
+    first = values.at_rank(1) if first_in is None else first_in
+    lead = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
+    gain = np.maximum(first[destination, trim] - values.floor[destination, trim], 0.0)
+    return np.asarray(lead[origin, destination] * gain)
+
+
 def candidate_arcs(p: TransferProblem, values: CellValues, full_truck_share: bool) -> Arcs:
     base = p.base
     lanes = p.lanes()
     car_cost = p.car_cost_cny()
-    lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
     trip_share = p.truck_trip_cost_cny / p.truck_capacity if full_truck_share else 0.0
-    first_in = values.first_in()
-    last_out = np.asarray(values.floor, dtype=float).copy()
+    first_in, last_out = values.at_rank(1), values.at_rank(0)
     room_cell = np.zeros(values.held.shape, dtype=np.int64)
     if len(values.cells):
         s, t = values.cells[:, 0], values.cells[:, 1]
-        k = values.held[s, t]
-        inside = (values.low <= k) & (k < values.low + values.count)
-        at = np.where(inside, values.start + k - values.low, 0)
-        last_out[s, t] = np.where(inside, values.flat[at], last_out[s, t])
         room_cell[s, t] = values.low + values.count - 1 - values.held[s, t]
     parts: list[tuple[np.ndarray, ...]] = []
     for trim in np.flatnonzero((values.movable > 0).any(axis=0)):
@@ -121,8 +133,7 @@ def candidate_arcs(p: TransferProblem, values: CellValues, full_truck_share: boo
         oi, di = np.nonzero(lanes[np.ix_(origins, dests)])
         i, j = origins[oi], dests[di]
         gain_in = first_in[j, trim]
-        lead_loss = lead_share[i, j] * np.maximum(gain_in - values.floor[j, trim], 0.0)
-        cost = car_cost[i, j] + lead_loss
+        cost = car_cost[i, j] + lead_loss(p, values, i, j, np.full(i.size, trim), first_in)
         keep = gain_in - last_out[i, trim] - cost - trip_share > 0
         i, j, cost = i[keep], j[keep], cost[keep]
         cap = np.minimum(values.movable[i, trim], room_cell[j, trim])
@@ -157,9 +168,7 @@ def model_value(
     np.add.at(delta, (moves.destination, moves.trim), moves.cars)
     i, j, t, n = moves.origin, moves.destination, moves.trim, moves.cars
     transport = float((p.car_cost_cny()[i, j] * n).sum())
-    lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
-    first = values.first_in()[j, t]
-    lead = float((lead_share[i, j] * np.maximum(first - values.floor[j, t], 0.0) * n).sum())
+    lead = float((lead_loss(p, values, i, j, t) * n).sum())
     transport += p.truck_trip_cost_cny * sum(lane_trucks.values())
     return MoveValue(stock_gain=values.total_change(delta), lead_loss=lead, transport=transport)
 

@@ -26,13 +26,14 @@ from allocation import pickup_kpis, transfer_fast, transfer_mip
 from allocation.pickup_network import NetworkTables, PickupOverrides
 from allocation.pickup_plan import KpiValue
 from allocation.pickup_problem import StockCars
-from allocation.transfer_moves import TransferSolution, TrimMoves
+from allocation.transfer_baseline import nearest_surplus
+from allocation.transfer_moves import TransferSolution, TrimMoves, model_value, trucks
 from allocation.transfer_network import TransferParameters, build_transfer_problem
 from allocation.transfer_problem import TransferProblem
 from allocation.transfer_values import CellValues, cell_values
 from allocation.transfer_vins import Lane, Move, select_vins
 from turnwise.errors import InvalidArgument
-from turnwise.solving import SolveLimits
+from turnwise.solving import SolveLimits, SolveStatus
 
 __all__ = [
     "TransferMode",
@@ -165,10 +166,6 @@ def _lost(k: pickup_kpis.PickupKpis) -> float:
 
 def baseline_solution(problem: TransferProblem, values: CellValues) -> TransferSolution:
     """The greedy baseline (``transfer_baseline``) as a solution, for comparisons."""
-    from allocation.transfer_baseline import nearest_surplus
-    from allocation.transfer_moves import model_value, trucks
-    from turnwise.solving import SolveStatus
-
     moves: TrimMoves = nearest_surplus(problem, values)
     lane_trucks = trucks(problem, moves)
     return TransferSolution(

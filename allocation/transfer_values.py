@@ -70,12 +70,13 @@ class CellValues:
             return sum(self.unit(s, t, n + r) for r in range(1, delta + 1))
         return -sum(self.unit(s, t, n - r) for r in range(-delta))
 
-    def first_in(self) -> np.ndarray:
-        """(S, T) ``unit(s, t, held + 1)``: what one more car is worth at each cell."""
+    def at_rank(self, offset: int) -> np.ndarray:
+        """(S, T) ``unit(s, t, held + offset)``: ``offset`` 1 is what one more car is worth
+        at each cell, 0 what its last car is worth."""
         out = np.asarray(self.floor, dtype=float).copy()
         if len(self.cells):
             s, t = self.cells[:, 0], self.cells[:, 1]
-            k = self.held[s, t] + 1
+            k = self.held[s, t] + offset
             inside = (self.low <= k) & (k < self.low + self.count)
             at = np.where(inside, self.start + k - self.low, 0)
             out[s, t] = np.where(inside, self.flat[at], out[s, t])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocation.transfer_moves import TransferSolution
+from allocation.transfer_moves import TransferSolution, lead_loss
 from allocation.transfer_problem import TransferProblem
 from allocation.transfer_values import CellValues
 
@@ -61,7 +61,7 @@ def select_vins(
     for i, j, n in zip(moves.origin, moves.destination, moves.cars, strict=True):
         lane_cars[int(i), int(j)] = lane_cars.get((int(i), int(j)), 0) + int(n)
     car_cost = p.car_cost_cny()
-    lead_share = np.where(np.isfinite(p.lead_time_days), p.lead_time_days, 0.0) / p.horizon_days
+    lead = lead_loss(p, values, moves.origin, moves.destination, moves.trim)
 
     pool: dict[tuple[int, int], list[int]] = {}
     for car in np.flatnonzero(p.movable).tolist():
@@ -78,10 +78,10 @@ def select_vins(
         i, j, t, n = (int(x[r]) for x in (moves.origin, moves.destination, moves.trim, moves.cars))
         gain_in = values.change(j, t, int(got_cell[j, t])) / max(int(got_cell[j, t]), 1)
         loss_out = -values.change(i, t, -int(sent_cell[i, t])) / max(int(sent_cell[i, t]), 1)
-        first = values.unit(j, t, int(values.held[j, t]) + 1)
-        lead = lead_share[i, j] * max(first - float(values.floor[j, t]), 0.0)
         lane_trips = p.truck_trip_cost_cny * solution.lane_trucks.get((i, j), 0)
-        per_car = gain_in - loss_out - car_cost[i, j] - lead - lane_trips / max(lane_cars[i, j], 1)
+        per_car = (
+            gain_in - loss_out - car_cost[i, j] - lead[r] - lane_trips / max(lane_cars[i, j], 1)
+        )
         members = pool.get((i, t), [])
         picked = _pick(p, members, n, p.wanted_colours.get((j, t), ()))
         for c in picked:

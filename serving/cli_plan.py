@@ -31,7 +31,7 @@ import argparse
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -44,6 +44,9 @@ from allocation.transfer_problem import (
     DEFAULT_TRUCK_TRIP_COST_CNY,
 )
 from turnwise.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from dealer_group.demo import DemoGroup
 
 __all__ = ["add_commands"]
 
@@ -87,20 +90,12 @@ def add_commands(sub: Any) -> dict[str, Any]:
 
 def _plan_pickup(args: argparse.Namespace) -> None:
     from allocation.pickup_network import NetworkTables
-    from allocation.pickup_plan import demand_from_sales, plan_pickup, sales_history
+    from allocation.pickup_plan import plan_pickup
     from allocation.pickup_request import PickupRequest
-    from dealer_group.demo import read_csv
     from turnwise.solving import SolveLimits
 
     start = time.perf_counter()
-    group = read_csv(args.data)
-    sales = sales_history(group.sales)
-    first = _first_week(args.first_week, sales)
-    if args.demand is not None:
-        demand = _read_demand(args.demand)
-    else:
-        print(f"forecasting demand ({args.forecast_model}) from {len(group.sales)} sales rows ...")
-        demand = demand_from_sales(sales, first, args.weeks, args.forecast_model)
+    group, first, demand = _group_and_demand(args)
     request = PickupRequest(
         first_week=first,
         weeks=args.weeks,
@@ -144,22 +139,13 @@ def _plan_pickup(args: argparse.Namespace) -> None:
 
 def _plan_transfers(args: argparse.Namespace) -> None:
     from allocation.pickup_network import NetworkTables
-    from allocation.pickup_plan import demand_from_sales, sales_history
     from allocation.transfer_network import TransferParameters
     from allocation.transfer_plan import TransferMode, TransferRequest, plan_transfers
-    from dealer_group.demo import read_csv
     from turnwise.solving import SolveLimits
 
     start = time.perf_counter()
-    group = read_csv(args.data)
     recent = _read_recent_moves(args.recent_moves) if args.recent_moves else None
-    sales = sales_history(group.sales)
-    first = _first_week(args.first_week, sales)
-    if args.demand is not None:
-        demand = _read_demand(args.demand)
-    else:
-        print(f"forecasting demand ({args.forecast_model}) from {len(group.sales)} sales rows ...")
-        demand = demand_from_sales(sales, first, args.weeks, args.forecast_model)
+    group, first, demand = _group_and_demand(args)
     request = TransferRequest(
         first_week=first,
         mode=TransferMode(args.mode),
@@ -214,6 +200,20 @@ def _plan_transfers(args: argparse.Namespace) -> None:
         f"wrote {len(moves)} moves on {int(lanes['trucks'].sum()) if len(lanes) else 0} trucks "
         f"to {args.output} in {time.perf_counter() - start:.1f} s"
     )
+
+
+def _group_and_demand(args: argparse.Namespace) -> tuple[DemoGroup, date, pd.DataFrame]:
+    """The group of ``--data``, the first week, and ``--demand`` or the forecast of it."""
+    from allocation.pickup_plan import demand_from_sales, sales_history
+    from dealer_group.demo import read_csv
+
+    group = read_csv(args.data)
+    sales = sales_history(group.sales)
+    first = _first_week(args.first_week, sales)
+    if args.demand is not None:
+        return group, first, _read_demand(args.demand)
+    print(f"forecasting demand ({args.forecast_model}) from {len(group.sales)} sales rows ...")
+    return group, first, demand_from_sales(sales, first, args.weeks, args.forecast_model)
 
 
 def _read_recent_moves(path: Path) -> dict[str, date]:

@@ -11,7 +11,7 @@ overrides read as PlanPickup's (``convert.pickup``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -166,32 +166,9 @@ def plan_to_response(plan: TransferPlan) -> pb.PlanTransfersResponse:
             gap=finite(solution.gap),
             solve_seconds=solution.seconds,
         ),
-        moves=[
-            pb.Move(
-                vin=m.vin,
-                from_store_id=m.from_store_id,
-                to_store_id=m.to_store_id,
-                truck_id=m.truck_id,
-                expected_gain_cny=m.expected_gain_cny,
-                reason=m.reason,
-                trim_id=m.trim_id,
-                age_days=m.age_days,
-                colour=m.colour,
-            )
-            for m in plan.moves
-        ],
-        lanes=[
-            pb.Lane(
-                from_store_id=lane.from_store_id,
-                to_store_id=lane.to_store_id,
-                trucks=lane.trucks,
-                cars=lane.cars,
-                distance_km=lane.distance_km,
-                cost_cny=lane.cost_cny,
-                lead_time_days=lane.lead_time_days,
-            )
-            for lane in plan.lanes
-        ],
+        # the core's Move and Lane carry exactly the fields of their messages
+        moves=[pb.Move(**asdict(m)) for m in plan.moves],
+        lanes=[pb.Lane(**asdict(lane)) for lane in plan.lanes],
         kpis=[
             common_pb2.Kpi(name=k.name, before=k.before, after=k.after, unit=k.unit)
             for k in plan.kpis
