@@ -12,6 +12,8 @@
 | default_solve_seconds | TURNWISE_DEFAULT_SOLVE_SECONDS | 10 |
 | max_message_mb | TURNWISE_MAX_MESSAGE_MB | 64 |
 | load_demo | TURNWISE_LOAD_DEMO | true (load the demo group into an empty store) |
+| sla_sweep_seconds | TURNWISE_SLA_SWEEP_SECONDS | 10 (how often lead SLA timers fire; 0 = off) |
+| lead_scorer_path | TURNWISE_LEAD_SCORER_PATH | "" (prior scores; else a LeadScorer.save dir) |
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class ServerConfig:
     demo_trims: int = 120
     demo_seed: int = 0
     grace_seconds: float = 5.0
+    sla_sweep_seconds: float = 10.0
+    lead_scorer_path: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -54,6 +58,8 @@ class ServerConfig:
             )
         if self.cpu_workers < 1:
             raise InvalidArgument("cpu_workers", f"must be >= 1, got {self.cpu_workers}")
+        if self.sla_sweep_seconds < 0:
+            raise InvalidArgument("sla_sweep_seconds", "must be >= 0 (0 = no sweeper)")
         if self.default_solve_seconds <= 0:
             raise InvalidArgument("default_solve_seconds", "must be > 0")
         if not 1 <= self.max_message_mb <= 1024:

@@ -8,6 +8,7 @@ stops gracefully.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -17,15 +18,17 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from lead_routing.features import DEMO_TIMEZONE
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
 from serving.jobs import JobRunner
 from serving.services.allocation import AllocationServicer
 from serving.services.forecasting import ForecastServicer
 from serving.services.jobs import JobServicer
+from serving.services.lead_router import RouterSettings, TableCache, lead_scorer
+from serving.services.lead_routing import Clock, LeadRoutingServicer, system_clock
 from serving.services.network import NetworkServicer
 from serving.services.scenarios import ScenarioServicer
-from serving.services.unimplemented import PENDING, unimplemented_servicer
 from serving.store.db import Database, open_database
 from serving.workers import CpuPool
 from turnwise.v1 import (
@@ -49,7 +52,7 @@ SERVICE_NAMES = tuple(
         "ForecastService",
         "AllocationService",
         "JobService",
-        *PENDING,
+        "LeadRoutingService",
     )
 )
 
@@ -66,8 +69,14 @@ class Runtime:
     health: health.aio.HealthServicer
     jobs: JobRunner
     forecasts: ForecastServicer
+    leads: LeadRoutingServicer
+    sweeper: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
         await self.jobs.close()
         self.forecasts.close()
         self.cpu.shutdown()
@@ -75,11 +84,13 @@ class Runtime:
 
 
 def create_server(
-    config: ServerConfig, db: Database | None = None
+    config: ServerConfig, db: Database | None = None, clock: Clock = system_clock
 ) -> tuple[grpc.aio.Server, int, Runtime]:
     """A bound, not yet started server; ``port`` is the bound port (config.port 0 = any).
     Call it inside a running event loop. Jobs a previous process left unfinished are
-    marked FAILED here (jobs do not survive a restart)."""
+    marked FAILED here (jobs do not survive a restart). ``clock`` is lead routing's time
+    (routing, SLA deadlines and the sweeper, which runs every ``config.sla_sweep_seconds``
+    from here on)."""
     db = db or open_database(config.database_url)
     jobs = JobRunner(db, close_seconds=config.grace_seconds)
     jobs.fail_interrupted()
@@ -95,7 +106,10 @@ def create_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    network_pb2_grpc.add_NetworkServiceServicer_to_server(NetworkServicer(db), server)
+    routing_tables = TableCache(DEMO_TIMEZONE)
+    network_pb2_grpc.add_NetworkServiceServicer_to_server(
+        NetworkServicer(db, on_change=routing_tables.invalidate), server
+    )
     scenarios_pb2_grpc.add_ScenarioServiceServicer_to_server(ScenarioServicer(db), server)
     cpu = CpuPool(config.cpu_workers)
     forecasts = ForecastServicer(
@@ -105,9 +119,15 @@ def create_server(
     allocation_pb2_grpc.add_AllocationServiceServicer_to_server(
         AllocationServicer(db, cpu, config.default_solve_seconds), server
     )
-    lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(
-        unimplemented_servicer("LeadRoutingService"), server
+    leads = LeadRoutingServicer(
+        db,
+        cpu,
+        routing_tables,
+        config.default_solve_seconds,
+        RouterSettings(scorer=lead_scorer(config.lead_scorer_path)),
+        clock=clock,
     )
+    lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(leads, server)
     jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(db, jobs), server)
 
     health_servicer = health.aio.HealthServicer()
@@ -125,7 +145,12 @@ def create_server(
         health=health_servicer,
         jobs=jobs,
         forecasts=forecasts,
+        leads=leads,
     )
+    if config.sla_sweep_seconds > 0:
+        runtime.sweeper = asyncio.get_running_loop().create_task(
+            leads.run_sweeper(config.sla_sweep_seconds)
+        )
     return server, port, runtime
 
 

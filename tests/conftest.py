@@ -9,8 +9,10 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -19,6 +21,8 @@ import sqlalchemy
 from serving.config import ServerConfig
 from serving.server import create_server, mark_serving
 from serving.store.db import Database, open_database
+
+T = TypeVar("T")
 
 PG_URL = os.environ.get("TURNWISE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("TURNWISE_REQUIRE_PG", "") == "1"
@@ -89,7 +93,10 @@ def db(db_url: str) -> Iterator[Database]:
 class RunningServer:
     """A real Turnwise gRPC server on 127.0.0.1:<free port>, in a background thread."""
 
-    def __init__(self, config: ServerConfig, db: Database) -> None:
+    def __init__(
+        self, config: ServerConfig, db: Database, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._clock = clock
         self._ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._config = config
@@ -115,18 +122,28 @@ class RunningServer:
         self._loop.run_forever()
 
     async def _start(self) -> None:
-        self.server, self.port, self.runtime = create_server(self._config, self._db)
+        if self._clock is None:
+            made = create_server(self._config, self._db)
+        else:
+            made = create_server(self._config, self._db, clock=self._clock)
+        self.server, self.port, self.runtime = made
         await self.server.start()
         await mark_serving(self.runtime)
 
     def stop(self) -> None:
         async def _stop() -> None:
             await self.server.stop(1)
+            if self.runtime.sweeper is not None:
+                self.runtime.sweeper.cancel()
             self.runtime.cpu.shutdown()
 
         asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(30)
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the server's event loop (e.g. ``runtime.leads.sweep()``)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(60)
 
 
 @pytest.fixture

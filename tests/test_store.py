@@ -204,3 +204,56 @@ def test_approval_supersedes_only_the_same_scope(db: Database) -> None:
         assert [p.plan_id for p in only_r02] == [north.plan_id]
     with pytest.raises(InvalidArgument), db.write() as conn:
         plans.save_draft(conn, plans.PlanKind.PICKUP, {}, {}, scope="city:Hangzhou")
+
+
+def test_migration_0003_keys_the_stored_leads_and_gives_every_advisor_a_load(
+    db_url: str,
+) -> None:
+    """A store at revision 0002 holding advisors and leads upgrades with the One-ID keys
+    filled in and one empty load row per advisor."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from serving.store.db import MIGRATIONS_DIR
+
+    engine = create_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(text("INSERT INTO regions VALUES ('R01', 'East')"))
+        conn.execute(text("INSERT INTO brands VALUES ('B01', 'Toyota', false)"))
+        conn.execute(
+            text(
+                "INSERT INTO stores VALUES ('S001', 'Hangzhou', 'R01', 'Hangzhou', '4S', 30.2, "
+                "120.1, 100, 1000)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO advisors VALUES ('A1', 'S001', 'Li', 3, '09:00', '21:00', 5, 10, 2)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO leads (lead_id, created_at, channel, store_id, region_id, brand_id,"
+                " model, grade, phone, wechat_id, tags, advisor_id, converted) VALUES ('L1',"
+                " :at, 'WEB', 'S001', NULL, 'B01', '', 'A', '+86 138-1234-5678', 'WX_Li', '[]',"
+                " 'A1', NULL)"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+    engine.dispose()
+    db = open_database(db_url)  # upgrades to head
+    try:
+        with db.read() as conn:
+            keys = conn.execute(select(t.leads.c.phone_key, t.leads.c.wechat_key)).one()
+            loads = conn.execute(select(t.advisor_load)).all()
+        assert tuple(keys) == ("13812345678", "wx_li")
+        assert [(row.advisor_id, row.open_leads, row.routed_count) for row in loads] == [
+            ("A1", 0, 0)
+        ]
+    finally:
+        db.close()

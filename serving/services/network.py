@@ -44,17 +44,22 @@ def _upsert_rpc(
         def do(conn: Connection) -> Any:
             return response_type(summary=summary_to_pb(write(conn, records)))
 
-        return await idempotent_write(
+        response = await idempotent_write(
             self.db, method, request.idempotency_key, request, response_type, do
         )
+        self.on_change()
+        return response
 
     handler.__name__ = handler.__qualname__ = method
     return handler
 
 
 class NetworkServicer(network_pb2_grpc.NetworkServiceServicer):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_change: Callable[[], None] = lambda: None) -> None:
+        """``on_change`` is called after every write (lead routing drops its cached
+        table of advisors)."""
         self.db = db
+        self.on_change = on_change
 
     UpsertRegions = _upsert_rpc(
         "UpsertRegions",

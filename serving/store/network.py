@@ -28,6 +28,7 @@ from dealer_group.records import (
     Vehicle,
     WeeklySales,
 )
+from lead_routing.identity import normalise_phone, normalise_wechat
 from serving.store import tables as t
 from serving.store.upsert import WriteCounts, chunked, upsert_rows
 from turnwise.errors import AlreadyExists, InvalidArgument
@@ -224,6 +225,15 @@ def upsert_advisors(conn: Connection, advisors: Sequence[Advisor]) -> WriteCount
     links = [{"advisor_id": a.advisor_id, "brand_id": b} for a in advisors for b in a.brand_ids]
     if links:
         conn.execute(insert(t.advisor_brands), links)
+    ids = [a.advisor_id for a in advisors]
+    loaded = _known(conn, t.advisor_load.c.advisor_id, ids)
+    new = [
+        {"advisor_id": a, "open_leads": 0, "routed_day": None, "routed_count": 0}
+        for a in dict.fromkeys(ids)
+        if a not in loaded
+    ]
+    if new:  # every advisor has a load row, which routing updates in place
+        conn.execute(insert(t.advisor_load), new)
     return counts
 
 
@@ -247,6 +257,8 @@ def upsert_leads(conn: Connection, leads: Sequence[Lead]) -> WriteCounts:
         row["store_id"] = row["store_id"] or None
         row["region_id"] = row["region_id"] or None
         row["advisor_id"] = row["advisor_id"] or None
+        row["phone_key"] = normalise_phone(row["phone"])
+        row["wechat_key"] = normalise_wechat(row["wechat_id"])
     return upsert_rows(conn, t.leads, rows)
 
 

@@ -170,6 +170,10 @@ leads = Table(
     Column("tags", JSON, nullable=False),
     Column("advisor_id", ID, ForeignKey("advisors.advisor_id"), nullable=True, index=True),
     Column("converted", Boolean, nullable=True),
+    # One-ID keys (lead_routing.identity.normalise_phone / normalise_wechat; "" = none);
+    # migration 0003.
+    Column("phone_key", String(40), nullable=False, server_default="", index=True),
+    Column("wechat_key", String(64), nullable=False, server_default="", index=True),
 )
 
 lead_events = Table(
@@ -181,6 +185,44 @@ lead_events = Table(
     Column("kind", String(32), nullable=False),
     Column("actor", String(64), nullable=False),
     Column("reason", Text, nullable=False),
+    # The advisor the event concerns and the follow-up kind (lead_routing.sla.SlaEvent);
+    # migration 0003.
+    Column("advisor_id", ID, nullable=True),
+    Column("follow_up", String(16), nullable=True),
+)
+
+# The routing and SLA state of each routed lead (migration 0003): who owns it now, its
+# lead_routing.sla.LeadState as JSON (every deadline, so timers survive a restart), and
+# the columns the sweeper and the pool listing query.
+lead_routes = Table(
+    "lead_routes",
+    metadata,
+    Column("lead_id", ID, ForeignKey("leads.lead_id"), primary_key=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("owner", ID, ForeignKey("advisors.advisor_id"), nullable=True, index=True),
+    Column("store_id", ID, nullable=True, index=True),
+    Column("region_id", ID, nullable=False, index=True),
+    Column("brand_id", ID, nullable=False),
+    Column("next_due", UtcDateTime, nullable=True, index=True),
+    Column("pooled_at", UtcDateTime, nullable=True, index=True),
+    Column("routed_at", UtcDateTime, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("first_contact_due", UtcDateTime, nullable=True),
+    Column("state", JSON, nullable=False),
+)
+
+# Open leads per advisor, the counter that caps assignments: every change of a lead's owner
+# updates it in the same transaction, incrementing only while open_leads < max_open_leads
+# (migration 0003). routed_count counts the leads routed to the advisor on routed_day (the
+# group's local date), for the fairness term of routing.
+advisor_load = Table(
+    "advisor_load",
+    metadata,
+    Column("advisor_id", ID, ForeignKey("advisors.advisor_id"), primary_key=True),
+    Column("open_leads", Integer, nullable=False),
+    Column("routed_day", Date, nullable=True),
+    Column("routed_count", Integer, nullable=False),
 )
 
 schedules = Table(
