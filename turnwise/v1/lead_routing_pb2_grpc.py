@@ -72,7 +72,11 @@ class LeadRoutingServiceServicer:
 
     def RouteLead(self, request, context):
         """Assign one incoming lead to an advisor, in milliseconds. Sending the same
-        lead_id again (a DMS retry) returns the same assignment.
+        lead_id again (a DMS retry) returns the same assignment (replayed = true).
+        When no advisor is eligible (in the lead's store, or its region when
+        store_id is empty; certified for the brand; on shift now; under
+        max_open_leads), answers FAILED_PRECONDITION with the count at each step
+        and keeps the lead in the public pool; sending it again routes it again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
