@@ -92,6 +92,8 @@ MODULES = [
     "lead_routing.features",
     "lead_routing.scoring_eval",
     "lead_routing.sla",
+    "lead_routing.sla_state",
+    "lead_routing.sla_rules",
     "lead_routing.routing",
     "lead_routing.identity",
 ]
