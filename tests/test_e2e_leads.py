@@ -18,8 +18,8 @@ from serving.config import ServerConfig
 from serving.store import tables as t
 from serving.store.db import Database
 from tests.conftest import RunningServer
+from turnwise.v1 import common_pb2, lead_routing_pb2_grpc, network_pb2, network_pb2_grpc
 from turnwise.v1 import lead_routing_pb2 as pb
-from turnwise.v1 import lead_routing_pb2_grpc, network_pb2, network_pb2_grpc
 
 pytestmark = pytest.mark.slow
 
@@ -438,3 +438,40 @@ def test_concurrent_route_leads_never_exceed_a_cap_and_retries_agree(leads: Lead
     assert sum(counts.values()) == len(by_lead) == 2 + 2 + 3  # A1, A2 (S1) and A5 (R1)
     pool = leads.stub.ListPool(pb.ListPoolRequest(page_size=1000))
     assert len(pool.leads) == 200 - len(by_lead)
+
+
+def test_route_leads_batch_within_caps_replays_and_pools_the_rest(leads: Leads) -> None:
+    leads.route("L0")  # routed live first: the batch answers it as a replay
+    batch = [_lead(f"B{i}") for i in range(6)] + [
+        _lead("L0"),
+        _lead("R1", store_id="", region_id="R1", brand_id="B2"),
+    ]
+    request = pb.RouteLeadsRequest(idempotency_key="morning-1", leads=batch)
+    reply = leads.stub.RouteLeads(request)
+    assert reply.solve.status == common_pb2.SOLVE_STATUS_OPTIMAL
+    assert reply.solve.gap == pytest.approx(0.0, abs=1e-6)
+    fresh_scores = [a.score for a in reply.assignments if not a.replayed]
+    assert reply.expected_conversions == pytest.approx(sum(fresh_scores))
+    got = {a.lead_id: a for a in reply.assignments}
+    assert got["L0"].replayed and got["L0"].advisor_id == "A1"
+    fresh = [a for a in reply.assignments if not a.replayed]
+    assert {a.advisor_id for a in fresh if a.lead_id.startswith("B")} <= {"A1", "A2"}
+    assert len([a for a in fresh if a.lead_id.startswith("B")]) == 3  # 4 slots, 1 taken
+    assert got["R1"].advisor_id in ("A3", "A5")  # R1's B2 advisors
+    assert sorted(reply.unassigned_lead_ids) == sorted({f"B{i}" for i in range(6)} - set(got))
+    assert [a.lead_id for a in reply.assignments] == [
+        m.lead_id for m in batch if m.lead_id in got
+    ], "in the order of the request"
+    pooled = {p.lead.lead_id for p in leads.stub.ListPool(pb.ListPoolRequest()).leads}
+    assert pooled == set(reply.unassigned_lead_ids)
+    caps = {a: cap for a, _, _, cap, _, _, _ in ADVISORS}
+    assert all(n <= caps[a] for a, n in _open_counts(leads.db).items())
+    assert leads.stub.RouteLeads(request) == reply  # the idempotency key replays
+    code, details = _code(
+        lambda: leads.stub.RouteLeads(pb.RouteLeadsRequest(leads=[_lead("D1"), _lead("D1")]))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and details.startswith("leads[1].lead_id")
+    code, details = _code(
+        lambda: leads.stub.RouteLeads(pb.RouteLeadsRequest(leads=[_lead("D2", brand_id="B9")]))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and details.startswith("leads[0].brand_id")

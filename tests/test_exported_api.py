@@ -95,6 +95,8 @@ MODULES = [
     "lead_routing.sla_state",
     "lead_routing.sla_rules",
     "lead_routing.routing",
+    "lead_routing.batch",
+    "lead_routing.routing_table",
     "lead_routing.identity",
 ]
 

@@ -122,7 +122,7 @@ class TableCache:
     NetworkService calls it on every advisor, store or brand write of this process) or
     when older than ``ttl_seconds`` (writes by another server process)."""
 
-    def __init__(self, timezone: str, ttl_seconds: float = 5.0) -> None:
+    def __init__(self, timezone: str, ttl_seconds: float = 60.0) -> None:
         self.timezone, self.ttl = timezone, ttl_seconds
         self._lock = threading.Lock()
         self._table: RoutingTable | None = None

@@ -122,7 +122,7 @@ def run_batch(
     settings: RouterSettings,
 ) -> BatchResult:
     """In a CPU worker: ``lead_routing.batch.route_batch`` (OR-Tools loads only there)."""
-    from lead_routing.batch import BatchLead, route_batch  # type: ignore[import-not-found]
+    from lead_routing.batch import BatchLead, route_batch
 
     batch = [BatchLead(lead, owner, exclude) for lead, owner, exclude in leads]
     solved = route_batch(
@@ -259,6 +259,9 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
             out.solve.bound_cny = _finite(solved.bound)
             out.solve.gap = _finite(solved.gap)
             out.solve.solve_seconds = solved.solve_seconds
+            out.expected_conversions = sum(
+                r.route.score for r in routed if not r.replayed and not r.pooled_because
+            )
             return out
 
         return await idempotent_write(

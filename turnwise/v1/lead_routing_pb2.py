@@ -27,15 +27,15 @@ from turnwise.v1 import common_pb2 as turnwise_dot_v1_dot_common__pb2
 from turnwise.v1 import network_pb2 as turnwise_dot_v1_dot_network__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnwise/v1/lead_routing.proto\x12\x0bturnwise.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18turnwise/v1/common.proto\x1a\x19turnwise/v1/network.proto\"3\n\x10RouteLeadRequest\x12\x1f\n\x04lead\x18\x01 \x01(\x0b\x32\x11.turnwise.v1.Lead\"\x99\x01\n\nAssignment\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x12\n\nadvisor_id\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x35\n\x11\x66irst_contact_due\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08replayed\x18\x06 \x01(\x08\"@\n\x11RouteLeadResponse\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x17.turnwise.v1.Assignment\"x\n\x11RouteLeadsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12 \n\x05leads\x18\x02 \x03(\x0b\x32\x11.turnwise.v1.Lead\x12(\n\x06limits\x18\x03 \x01(\x0b\x32\x18.turnwise.v1.SolveLimits\"\x89\x01\n\x12RouteLeadsResponse\x12,\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x17.turnwise.v1.Assignment\x12\x1b\n\x13unassigned_lead_ids\x18\x02 \x03(\t\x12(\n\x05solve\x18\x03 \x01(\x0b\x32\x19.turnwise.v1.SolveSummary\"\xb4\x01\n\x15RecordFollowUpRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x12\n\nadvisor_id\x18\x03 \x01(\t\x12\'\n\x04kind\x18\x04 \x01(\x0e\x32\x19.turnwise.v1.FollowUpKind\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x06 \x01(\t\"F\n\x16RecordFollowUpResponse\x12,\n\x08next_due\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x14\x43laimFromPoolRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x12\n\nadvisor_id\x18\x03 \x01(\t\"D\n\x15\x43laimFromPoolResponse\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x17.turnwise.v1.Assignment\"]\n\x0fListPoolRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x11\n\tregion_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"{\n\nPooledLead\x12\x1f\n\x04lead\x18\x01 \x01(\x0b\x32\x11.turnwise.v1.Lead\x12-\n\tpooled_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15missed_by_advisor_ids\x18\x03 \x03(\t\"S\n\x10ListPoolResponse\x12&\n\x05leads\x18\x01 \x03(\x0b\x32\x17.turnwise.v1.PooledLead\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xce\x01\n\x0c\x46ollowUpKind\x12\x1e\n\x1a\x46OLLOW_UP_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x46OLLOW_UP_KIND_CALL\x10\x01\x12\x19\n\x15\x46OLLOW_UP_KIND_WECHAT\x10\x02\x12\x18\n\x14\x46OLLOW_UP_KIND_VISIT\x10\x03\x12\x1d\n\x19\x46OLLOW_UP_KIND_TEST_DRIVE\x10\x04\x12\x18\n\x14\x46OLLOW_UP_KIND_ORDER\x10\x05\x12\x17\n\x13\x46OLLOW_UP_KIND_LOST\x10\x06\x32\xab\x03\n\x12LeadRoutingService\x12J\n\tRouteLead\x12\x1d.turnwise.v1.RouteLeadRequest\x1a\x1e.turnwise.v1.RouteLeadResponse\x12M\n\nRouteLeads\x12\x1e.turnwise.v1.RouteLeadsRequest\x1a\x1f.turnwise.v1.RouteLeadsResponse\x12Y\n\x0eRecordFollowUp\x12\".turnwise.v1.RecordFollowUpRequest\x1a#.turnwise.v1.RecordFollowUpResponse\x12V\n\rClaimFromPool\x12!.turnwise.v1.ClaimFromPoolRequest\x1a\".turnwise.v1.ClaimFromPoolResponse\x12G\n\x08ListPool\x12\x1c.turnwise.v1.ListPoolRequest\x1a\x1d.turnwise.v1.ListPoolResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnwise/v1/lead_routing.proto\x12\x0bturnwise.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18turnwise/v1/common.proto\x1a\x19turnwise/v1/network.proto\"3\n\x10RouteLeadRequest\x12\x1f\n\x04lead\x18\x01 \x01(\x0b\x32\x11.turnwise.v1.Lead\"\x99\x01\n\nAssignment\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x12\n\nadvisor_id\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x35\n\x11\x66irst_contact_due\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08replayed\x18\x06 \x01(\x08\"@\n\x11RouteLeadResponse\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x17.turnwise.v1.Assignment\"x\n\x11RouteLeadsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12 \n\x05leads\x18\x02 \x03(\x0b\x32\x11.turnwise.v1.Lead\x12(\n\x06limits\x18\x03 \x01(\x0b\x32\x18.turnwise.v1.SolveLimits\"\xa7\x01\n\x12RouteLeadsResponse\x12,\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x17.turnwise.v1.Assignment\x12\x1b\n\x13unassigned_lead_ids\x18\x02 \x03(\t\x12(\n\x05solve\x18\x03 \x01(\x0b\x32\x19.turnwise.v1.SolveSummary\x12\x1c\n\x14\x65xpected_conversions\x18\x04 \x01(\x01\"\xb4\x01\n\x15RecordFollowUpRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x12\n\nadvisor_id\x18\x03 \x01(\t\x12\'\n\x04kind\x18\x04 \x01(\x0e\x32\x19.turnwise.v1.FollowUpKind\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04note\x18\x06 \x01(\t\"F\n\x16RecordFollowUpResponse\x12,\n\x08next_due\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"T\n\x14\x43laimFromPoolRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x0f\n\x07lead_id\x18\x02 \x01(\t\x12\x12\n\nadvisor_id\x18\x03 \x01(\t\"D\n\x15\x43laimFromPoolResponse\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x17.turnwise.v1.Assignment\"]\n\x0fListPoolRequest\x12\x10\n\x08store_id\x18\x01 \x01(\t\x12\x11\n\tregion_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"{\n\nPooledLead\x12\x1f\n\x04lead\x18\x01 \x01(\x0b\x32\x11.turnwise.v1.Lead\x12-\n\tpooled_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15missed_by_advisor_ids\x18\x03 \x03(\t\"S\n\x10ListPoolResponse\x12&\n\x05leads\x18\x01 \x03(\x0b\x32\x17.turnwise.v1.PooledLead\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xce\x01\n\x0c\x46ollowUpKind\x12\x1e\n\x1a\x46OLLOW_UP_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x46OLLOW_UP_KIND_CALL\x10\x01\x12\x19\n\x15\x46OLLOW_UP_KIND_WECHAT\x10\x02\x12\x18\n\x14\x46OLLOW_UP_KIND_VISIT\x10\x03\x12\x1d\n\x19\x46OLLOW_UP_KIND_TEST_DRIVE\x10\x04\x12\x18\n\x14\x46OLLOW_UP_KIND_ORDER\x10\x05\x12\x17\n\x13\x46OLLOW_UP_KIND_LOST\x10\x06\x32\xab\x03\n\x12LeadRoutingService\x12J\n\tRouteLead\x12\x1d.turnwise.v1.RouteLeadRequest\x1a\x1e.turnwise.v1.RouteLeadResponse\x12M\n\nRouteLeads\x12\x1e.turnwise.v1.RouteLeadsRequest\x1a\x1f.turnwise.v1.RouteLeadsResponse\x12Y\n\x0eRecordFollowUp\x12\".turnwise.v1.RecordFollowUpRequest\x1a#.turnwise.v1.RecordFollowUpResponse\x12V\n\rClaimFromPool\x12!.turnwise.v1.ClaimFromPoolRequest\x1a\".turnwise.v1.ClaimFromPoolResponse\x12G\n\x08ListPool\x12\x1c.turnwise.v1.ListPoolRequest\x1a\x1d.turnwise.v1.ListPoolResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnwise.v1.lead_routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FOLLOWUPKIND']._serialized_start=1387
-  _globals['_FOLLOWUPKIND']._serialized_end=1593
+  _globals['_FOLLOWUPKIND']._serialized_start=1417
+  _globals['_FOLLOWUPKIND']._serialized_end=1623
   _globals['_ROUTELEADREQUEST']._serialized_start=133
   _globals['_ROUTELEADREQUEST']._serialized_end=184
   _globals['_ASSIGNMENT']._serialized_start=187
@@ -45,21 +45,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROUTELEADSREQUEST']._serialized_start=408
   _globals['_ROUTELEADSREQUEST']._serialized_end=528
   _globals['_ROUTELEADSRESPONSE']._serialized_start=531
-  _globals['_ROUTELEADSRESPONSE']._serialized_end=668
-  _globals['_RECORDFOLLOWUPREQUEST']._serialized_start=671
-  _globals['_RECORDFOLLOWUPREQUEST']._serialized_end=851
-  _globals['_RECORDFOLLOWUPRESPONSE']._serialized_start=853
-  _globals['_RECORDFOLLOWUPRESPONSE']._serialized_end=923
-  _globals['_CLAIMFROMPOOLREQUEST']._serialized_start=925
-  _globals['_CLAIMFROMPOOLREQUEST']._serialized_end=1009
-  _globals['_CLAIMFROMPOOLRESPONSE']._serialized_start=1011
-  _globals['_CLAIMFROMPOOLRESPONSE']._serialized_end=1079
-  _globals['_LISTPOOLREQUEST']._serialized_start=1081
-  _globals['_LISTPOOLREQUEST']._serialized_end=1174
-  _globals['_POOLEDLEAD']._serialized_start=1176
-  _globals['_POOLEDLEAD']._serialized_end=1299
-  _globals['_LISTPOOLRESPONSE']._serialized_start=1301
-  _globals['_LISTPOOLRESPONSE']._serialized_end=1384
-  _globals['_LEADROUTINGSERVICE']._serialized_start=1596
-  _globals['_LEADROUTINGSERVICE']._serialized_end=2023
+  _globals['_ROUTELEADSRESPONSE']._serialized_end=698
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_start=701
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_end=881
+  _globals['_RECORDFOLLOWUPRESPONSE']._serialized_start=883
+  _globals['_RECORDFOLLOWUPRESPONSE']._serialized_end=953
+  _globals['_CLAIMFROMPOOLREQUEST']._serialized_start=955
+  _globals['_CLAIMFROMPOOLREQUEST']._serialized_end=1039
+  _globals['_CLAIMFROMPOOLRESPONSE']._serialized_start=1041
+  _globals['_CLAIMFROMPOOLRESPONSE']._serialized_end=1109
+  _globals['_LISTPOOLREQUEST']._serialized_start=1111
+  _globals['_LISTPOOLREQUEST']._serialized_end=1204
+  _globals['_POOLEDLEAD']._serialized_start=1206
+  _globals['_POOLEDLEAD']._serialized_end=1329
+  _globals['_LISTPOOLRESPONSE']._serialized_start=1331
+  _globals['_LISTPOOLRESPONSE']._serialized_end=1414
+  _globals['_LEADROUTINGSERVICE']._serialized_start=1626
+  _globals['_LEADROUTINGSERVICE']._serialized_end=2053
 # @@protoc_insertion_point(module_scope)

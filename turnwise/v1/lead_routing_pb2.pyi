@@ -68,14 +68,16 @@ class RouteLeadsRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., leads: _Optional[_Iterable[_Union[_network_pb2.Lead, _Mapping]]] = ..., limits: _Optional[_Union[_common_pb2.SolveLimits, _Mapping]] = ...) -> None: ...
 
 class RouteLeadsResponse(_message.Message):
-    __slots__ = ("assignments", "unassigned_lead_ids", "solve")
+    __slots__ = ("assignments", "unassigned_lead_ids", "solve", "expected_conversions")
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     UNASSIGNED_LEAD_IDS_FIELD_NUMBER: _ClassVar[int]
     SOLVE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_CONVERSIONS_FIELD_NUMBER: _ClassVar[int]
     assignments: _containers.RepeatedCompositeFieldContainer[Assignment]
     unassigned_lead_ids: _containers.RepeatedScalarFieldContainer[str]
     solve: _common_pb2.SolveSummary
-    def __init__(self, assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., unassigned_lead_ids: _Optional[_Iterable[str]] = ..., solve: _Optional[_Union[_common_pb2.SolveSummary, _Mapping]] = ...) -> None: ...
+    expected_conversions: float
+    def __init__(self, assignments: _Optional[_Iterable[_Union[Assignment, _Mapping]]] = ..., unassigned_lead_ids: _Optional[_Iterable[str]] = ..., solve: _Optional[_Union[_common_pb2.SolveSummary, _Mapping]] = ..., expected_conversions: _Optional[float] = ...) -> None: ...
 
 class RecordFollowUpRequest(_message.Message):
     __slots__ = ("idempotency_key", "lead_id", "advisor_id", "kind", "at", "note")
