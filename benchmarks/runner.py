@@ -62,6 +62,7 @@ BENCHMARKS: Final[Mapping[str, str]] = MappingProxyType(
         "forecast": "benchmarks.forecast",
         "pickup": "benchmarks.pickup",
         "transfers": "benchmarks.transfers",
+        "leads": "benchmarks.leads",
     }
 )
 

@@ -22,7 +22,7 @@ from dealer_group.demo_catalogue import GIVEN_NAMES, MOBILE_PREFIXES, SURNAMES
 from dealer_group.demo_network import Network, padded_ids
 from dealer_group.demo_sales import Demand
 
-__all__ = ["CHANNELS", "GRADES", "TAGS", "People", "build_people"]
+__all__ = ["CHANNELS", "GRADES", "TAGS", "People", "build_people", "conversion_probability"]
 
 LEADS_PER_SALE = 3.0
 GRADES = ("H", "A", "B", "C")
@@ -144,6 +144,14 @@ def _mean_conversion() -> float:
 
 def _level_factor(level: IntArray) -> FloatArray:
     return np.asarray(0.7 + 0.15 * (level - 1), dtype=np.float64)
+
+
+def conversion_probability(grade: str, channel: str, level: IntArray) -> FloatArray:
+    """The probability the generator converts a lead of ``grade`` and ``channel`` with it
+    when handled by advisors of ``level``: grade rate x channel factor x level factor
+    (0.7 + 0.15 (level - 1)), clipped to 1. The yardstick of replays of the demo group."""
+    base = _GRADE_CONVERSION[GRADES.index(grade)] * _CHANNEL_CONVERSION[CHANNELS.index(channel)]
+    return np.asarray(np.minimum(base * _level_factor(level), 1.0), dtype=np.float64)
 
 
 def _leads(

@@ -7,6 +7,7 @@ turnwise bench NAME [--quick]   run a benchmark, write benchmarks/results/NAME.j
 turnwise forecast | backtest | plot ...   forecasting (see serving/cli_forecast.py)
 turnwise plan-pickup --data DIR --output PLAN.csv   the pick-up mix (serving/cli_plan.py)
 turnwise plan-transfers --data DIR --output MOVES.csv   tonight's transfers (serving/cli_plan.py)
+turnwise route-leads --data DIR --output ASSIGN.csv   route the leads (serving/cli_leads.py)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from serving import cli_plan
+from serving import cli_leads, cli_plan
 from serving.cli_forecast import add_commands
 from serving.config import ServerConfig
 from turnwise.errors import TurnwiseError
@@ -64,6 +65,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     }
     commands.update(add_commands(sub))
     commands.update(cli_plan.add_commands(sub))
+    commands.update(cli_leads.add_commands(sub))
     return parser, commands
 
 

@@ -98,6 +98,8 @@ MODULES = [
     "lead_routing.batch",
     "lead_routing.routing_table",
     "lead_routing.identity",
+    "lead_routing.replay",
+    "lead_routing.replay_inputs",
 ]
 
 
