@@ -1,5 +1,9 @@
-"""Closed-loop load from asyncio tasks: each caller sends its next call as soon as its
-previous one returns, and the latency of every call is kept.
+"""Load from asyncio tasks, with the latency of every call kept.
+
+``closed_loop``: each caller sends its next call as soon as its previous one returns (the
+server's throughput decides the latency: Little's law). ``open_loop``: calls arrive as a
+Poisson process at a fixed rate, whatever the replies (what many independent clients, each
+sending now and then, look like to the server).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import numpy as np
 
 from turnwise.errors import InvalidArgument
 
-__all__ = ["Timings", "closed_loop"]
+__all__ = ["Timings", "closed_loop", "open_loop"]
 
 
 @dataclass(frozen=True)
@@ -65,4 +69,32 @@ async def closed_loop(call: Callable[[], Awaitable[object]], callers: int, calls
     async with asyncio.TaskGroup() as group:
         for _ in range(min(callers, calls)):
             group.create_task(caller())
+    return Timings(latencies_s=tuple(latencies), elapsed_s=time.perf_counter() - start)
+
+
+async def open_loop(
+    call: Callable[[], Awaitable[object]], rate_per_second: float, calls: int, seed: int = 0
+) -> Timings:
+    """Send ``calls`` calls of ``call`` at Poisson arrivals of ``rate_per_second`` (seeded),
+    each in its own task, so a slow reply never delays the next arrival. The first failing
+    call fails the run; ``elapsed_s`` runs from the first arrival to the last reply."""
+    if rate_per_second <= 0 or calls < 1:
+        raise InvalidArgument(
+            "rate_per_second, calls", f"must be > 0 and >= 1, got {rate_per_second}, {calls}"
+        )
+    gaps = np.random.default_rng(seed).exponential(1.0 / rate_per_second, calls)
+    latencies: list[float] = []
+
+    async def one() -> None:
+        start = time.perf_counter()
+        await call()
+        latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    due = start
+    async with asyncio.TaskGroup() as group:
+        for gap in gaps:
+            due += float(gap)
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            group.create_task(one())
     return Timings(latencies_s=tuple(latencies), elapsed_s=time.perf_counter() - start)

@@ -55,6 +55,8 @@ class Sizes:
     """x 10 advisors."""
     inproc_calls: int
     grpc_calls: tuple[tuple[int, int], ...]
+    grpc_open: tuple[float, int]
+    """(calls per second, calls) of the open-loop gRPC case."""
     """(callers, calls) per gRPC case."""
     grpc_warmup: int
     batch_stores: int
@@ -73,6 +75,7 @@ FULL = Sizes(
     latency_stores=100,
     inproc_calls=20_000,
     grpc_calls=((1, 2000), (100, 10_000)),
+    grpc_open=(100.0, 3000),
     grpc_warmup=300,
     batch_stores=100,
     batch_leads=10_000,
@@ -87,6 +90,7 @@ QUICK = Sizes(
     latency_stores=30,
     inproc_calls=2000,
     grpc_calls=((1, 200), (100, 1000)),
+    grpc_open=(100.0, 300),
     grpc_warmup=50,
     batch_stores=30,
     batch_leads=3000,
@@ -127,7 +131,8 @@ def _latency(sizes: Sizes) -> list[Row]:
     network = lat.synthetic_network(sizes.latency_stores, 10, lat.UNLIMITED_OPEN_LEADS)
     rows = lat.inproc_rows(network, sizes.inproc_calls)
     rows += lat.inproc_rows(network, sizes.inproc_calls, region_scope=True)
-    return rows + lat.grpc_rows(network, dict(sizes.grpc_calls), sizes.grpc_warmup)
+    grpc = lat.grpc_rows(network, dict(sizes.grpc_calls), sizes.grpc_open, sizes.grpc_warmup)
+    return rows + grpc
 
 
 def _batch(sizes: Sizes) -> list[Row]:

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from benchmarks.closed_loop import Timings, closed_loop
+from benchmarks.closed_loop import Timings, closed_loop, open_loop
 from benchmarks.runner import Row
 from benchmarks.server_process import LOCALHOST, ServerProcess
 from lead_routing.batch import BatchLead, route_batch
@@ -267,9 +267,12 @@ def _least_loaded_batch(
 # ---- over gRPC ------------------------------------------------------------------------
 
 
-def grpc_rows(network: Network, calls: dict[int, int], warmup: int) -> list[Row]:
-    """RouteLead p50/p99 with each number of callers in ``calls`` (callers -> calls), on a
-    fresh server; no rows, with a printed reason, while RouteLead answers UNIMPLEMENTED."""
+def grpc_rows(
+    network: Network, calls: dict[int, int], open_load: tuple[float, int], warmup: int
+) -> list[Row]:
+    """RouteLead p50/p99 with each number of closed-loop callers in ``calls`` (callers ->
+    calls), then at Poisson arrivals of ``open_load`` (calls per second, calls), on a fresh
+    server; no rows, with a printed reason, while RouteLead answers UNIMPLEMENTED."""
     with tempfile.TemporaryDirectory(prefix="turnwise-bench-leads-") as tmp:
         work = Path(tmp)
         argv = [
@@ -288,11 +291,15 @@ def grpc_rows(network: Network, calls: dict[int, int], warmup: int) -> list[Row]
         )
         with server:
             address = server.wait_ready(STARTUP_TIMEOUT_S)
-            return asyncio.run(_grpc_cases(address, network, calls, warmup))
+            return asyncio.run(_grpc_cases(address, network, calls, open_load, warmup))
 
 
 async def _grpc_cases(
-    address: str, network: Network, calls: dict[int, int], warmup: int
+    address: str,
+    network: Network,
+    calls: dict[int, int],
+    open_load: tuple[float, int],
+    warmup: int,
 ) -> list[Row]:
     async with grpc.aio.insecure_channel(address) as channel:
         await asyncio.wait_for(channel.channel_ready(), CALL_TIMEOUT_S)
@@ -318,6 +325,14 @@ async def _grpc_cases(
                 Row(case, "turnwise", "routelead_p99_ms_grpc", p99, "ms"),
                 Row(case, "turnwise", "calls_per_second", timings.calls_per_second, "calls/s"),
             ]
+        rate, n = open_load
+        timings = await open_loop(call, rate, n)
+        case = f"latency/grpc-open-{rate:g}rps"
+        rows += [
+            Row(case, "turnwise", "routelead_p50_ms_grpc", timings.percentile_ms(50), "ms"),
+            Row(case, "turnwise", "routelead_p99_ms_grpc", timings.percentile_ms(99), "ms"),
+            Row(case, "turnwise", "calls_per_second", timings.calls_per_second, "calls/s"),
+        ]
         return rows
 
 

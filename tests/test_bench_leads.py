@@ -17,6 +17,7 @@ TINY = leads.Sizes(
     latency_stores=3,
     inproc_calls=60,
     grpc_calls=((1, 10), (100, 100)),
+    grpc_open=(50.0, 20),
     grpc_warmup=5,
     batch_stores=3,
     batch_leads=60,
@@ -47,8 +48,7 @@ def expected() -> dict[tuple[str, str, str], str]:
             rows[(case, method, "routelead_p50_ms_inproc")] = "ms"
             rows[(case, method, "routelead_p99_ms_inproc")] = "ms"
         rows[(case, "turnwise", "advisors")] = "advisors"
-    for callers in (1, 100):
-        case = f"latency/grpc-{callers}"
+    for case in ("latency/grpc-1", "latency/grpc-100", "latency/grpc-open-50rps"):
         rows |= {
             (case, "turnwise", "routelead_p50_ms_grpc"): "ms",
             (case, "turnwise", "routelead_p99_ms_grpc"): "ms",
@@ -116,8 +116,7 @@ def test_leads_benchmark_writes_every_figure(
         for method in ("turnwise", "baseline-least-loaded"):
             p50 = got[(case, method, "routelead_p50_ms_inproc")].value
             assert 0 < p50 <= got[(case, method, "routelead_p99_ms_inproc")].value
-    for callers in (1, 100):
-        case = f"latency/grpc-{callers}"
+    for case in ("latency/grpc-1", "latency/grpc-100", "latency/grpc-open-50rps"):
         p50 = got[(case, "turnwise", "routelead_p50_ms_grpc")].value
         assert 0 < p50 <= got[(case, "turnwise", "routelead_p99_ms_grpc")].value
     assert got[("batch", "turnwise", "gap")].value <= 1e-4

@@ -145,3 +145,23 @@ def test_server_process_that_never_gets_ready_times_out_and_is_stopped(tmp_path:
             server.wait_ready(0.5)
         assert server.running
     assert not server.running
+
+
+def test_open_loop_sends_every_call_without_waiting_for_replies() -> None:
+    import asyncio
+
+    from benchmarks.closed_loop import open_loop
+
+    in_flight, most = 0, 0
+
+    async def call() -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.05)  # slower than the 2 ms between arrivals
+        in_flight -= 1
+
+    timings = asyncio.run(open_loop(call, rate_per_second=500.0, calls=40, seed=1))
+    assert timings.calls == 40
+    assert min(timings.latencies_s) >= 0.05
+    assert most > 1, "arrivals do not wait for the replies"
