@@ -10,9 +10,10 @@ leads were spread.
 (``routing.eligible_advisors``: the lead's store, certified for its brand, on shift, under
 ``max_open_leads``):
 
-- ``turnwise``: ``routing.route`` with the given ``RoutingPolicy`` (default weights) and
-  recent-share counts, i.e. the leads routed to each advisor since local midnight; scores
-  from ``scorer``;
+- ``turnwise``: ``routing.route`` with the given ``RoutingPolicy`` (default weights),
+  recent-share counts (the leads routed to each advisor since local midnight) and the first
+  contacts each advisor still owes (as the server counts its assigned, uncontacted leads);
+  scores from ``scorer``;
 - ``round-robin``: per store, the next advisor in turn (table order, cyclic, after the one
   who got the store's previous lead) among the eligible;
 - ``least-loaded``: the eligible advisor with the fewest open leads (skills = brand
@@ -261,6 +262,7 @@ class _Replay:
         self.arrival = np.array([(x.created_at - self.t0).total_seconds() for x in leads])
         self.open = np.zeros(m, dtype=np.int64)
         self.recent = np.zeros(m, dtype=np.int64)
+        self.contact_ends: list[list[float]] = [[] for _ in range(m)]
         self.day: object = None
         self.contact_free = np.full(m, -math.inf)
         self.last_assigned = np.full(m, -math.inf)
@@ -379,6 +381,7 @@ class _Replay:
                     self.routing,
                     self.scorer,
                     recent_assignments=self.recent,
+                    pending_first_contacts=self._pending(lead, t),
                 )
                 a, score, why = (
                     table.advisor_index[decision.advisor_id],
@@ -402,6 +405,18 @@ class _Replay:
             return False
         self._assign(i, a, t, score, why)
         return True
+
+    def _pending(self, lead: LeadRequest, t: float) -> IntArray:
+        """First contacts each advisor of the lead's scope still owes at t (assigned, the
+        contact not ended yet); 0 for the advisors out of scope, who are never candidates."""
+        table = self.table
+        scope = table.rows_of_store.get(lead.store_id) if lead.store_id else None
+        if scope is None:
+            scope = table.rows_of_region.get(lead.region_id, np.arange(0))
+        pending = np.zeros(table.n_advisors, dtype=np.int64)
+        for a in scope:
+            pending[a] = sum(1 for end in self.contact_ends[int(a)] if end > t)
+        return pending
 
     def _baseline(self, candidates: IntArray, scope: str) -> tuple[int, str]:
         if self.policy is ReplayPolicy.ROUND_ROBIN:
@@ -427,6 +442,7 @@ class _Replay:
         )
         self.contact[i] = max(t, self.contact_free[a]) + 60.0 * work
         self.contact_free[a] = self.contact[i]
+        self.contact_ends[a] = [e for e in self.contact_ends[a] if e > t] + [self.contact[i]]
         self.advisor[i], self.assigned[i], self.score[i] = a, t, score
         self.expected[i] = float(expected[0])
         wait = t - self.arrival[i]

@@ -19,7 +19,8 @@ shift, full, excluded) is passed over and the reason says why.
 **Choice.** Among the candidates c, with p_c the scorer's P(convert | lead, c), the lead goes
 to the advisor of highest expected value
 
-    value_c = urgency(grade) * p_c - max(p) * (load_weight * rho_c + share_weight * sigma_c)
+    value_c = urgency(grade) * p_c
+              - max(p) * (load_weight * rho_c + share_weight * sigma_c + pending_weight * f_c)
 
     rho_c   = open_leads_c / max_open_leads_c                       (load, in [0, 1))
     sigma_c = ln((recent_c + 1) / (R * max_open_leads_c / C + 1))   (recent-share excess)
@@ -43,9 +44,15 @@ exp(urgency * (p_a - p_b) / (max(p) * share_weight)): against a colleague scorin
 better, about 2x fewer leads per unit of capacity for C leads, 4.5x for B, 9.5x for A and
 20x for H.
 
+``f_c`` is the number of first contacts advisor c still owes (leads assigned to c and not
+contacted yet; ``pending_first_contacts``, ``None`` drops the term): an advisor already
+working through new leads cannot call this one within the five minutes that convert best.
+In the replayed demo stream (benchmark ``leads``), ``pending_weight`` 0.5 cut late first
+contacts from 2,024 to 1,962 for 0.6 points of the conversion gain.
+
 Defaults (``RoutingPolicy``): urgency H 2.0, A 1.5, B 1.0, C 0.5; ``load_weight`` 1.0;
-``share_weight`` 0.5; first contact due 5 minutes after ``now`` for every grade. So a B lead
-passes over a candidate scoring 25% better only when that one carries 25 points more load,
+``share_weight`` 0.5; ``pending_weight`` 0.5; first contact due 5 minutes after ``now`` for
+every grade. So a B lead passes over a candidate scoring 25% better only when that one carries 25 points more load,
 an H lead only at 50 points more: hot leads go to the best advisors until they are busy, cold
 ones are spread.
 
@@ -131,6 +138,9 @@ class RoutingPolicy:
     grade_urgency: tuple[tuple[str, float], ...] = (("H", 2.0), ("A", 1.5), ("B", 1.0), ("C", 0.5))
     load_weight: float = 1.0
     share_weight: float = 0.5
+    pending_weight: float = 0.5
+    """Per first contact the advisor still owes (leads assigned, not yet contacted): an
+    advisor already calling someone cannot call this lead within minutes."""
     first_contact_minutes: tuple[tuple[str, float], ...] = (
         ("H", 5.0),
         ("A", 5.0),
@@ -146,7 +156,7 @@ class RoutingPolicy:
     def __post_init__(self) -> None:
         urgency = _per_grade("grade_urgency", self.grade_urgency)
         minutes = _per_grade("first_contact_minutes", self.first_contact_minutes)
-        for name in ("load_weight", "share_weight"):
+        for name in ("load_weight", "share_weight", "pending_weight"):
             weight = getattr(self, name)
             if not (isinstance(weight, int | float) and 0.0 <= weight < float("inf")):
                 raise InvalidArgument(name, f"must be a finite number >= 0, got {weight!r}")
@@ -308,6 +318,7 @@ def route(
     customer_owner: CustomerMatch | None = None,
     exclude: Collection[str] = frozenset(),
     recent_assignments: npt.ArrayLike | None = None,
+    pending_first_contacts: npt.ArrayLike | None = None,
 ) -> RoutingDecision:
     """Route ``lead`` at ``now`` (see the module docstring). ``open_leads`` and
     ``recent_assignments`` hold one count per advisor of ``table``. Raises
@@ -320,6 +331,9 @@ def route(
     recent = None
     if recent_assignments is not None:
         recent = advisor_counts("recent_assignments", recent_assignments, table.n_advisors)
+    pending = None
+    if pending_first_contacts is not None:
+        pending = advisor_counts("pending_first_contacts", pending_first_contacts, table.n_advisors)
     steps = eligibility_steps(table, lead, load, table.local_minute(now), policy, exclude)
     candidates = steps.rows[steps.allowed]
     if len(candidates) == 0:
@@ -358,6 +372,8 @@ def route(
             share = got / total
             fair = total * capacity / capacity.sum()
             penalty = penalty + policy.share_weight * np.log((got + 1.0) / (fair + 1.0))
+    if pending is not None and policy.pending_weight > 0:
+        penalty = penalty + policy.pending_weight * pending[candidates]
     value = policy.urgency(lead.grade) * scores - scores.max() * penalty
     chosen = int(np.argmax(value))
     best = int(np.argmax(scores))
@@ -373,6 +389,8 @@ def route(
         )
         if recent is not None:
             reason += f" and {share[best]:.0%} of the candidates' recent leads"
+        if pending is not None and pending[row] > 0:
+            reason += f" and owes {int(pending[row])} first contact(s)"
         basis = RouteBasis.LOAD_BALANCED
     return RoutingDecision(
         lead_id=lead.lead_id,

@@ -846,3 +846,37 @@ def test_a_returning_demo_customer_goes_back_to_their_advisor(demo: DemoGroup) -
         assert decision.reason == "sticky owner (same phone)"
         sticky += 1
     assert sticky > 150
+
+
+def test_an_advisor_owing_first_contacts_is_passed_over_for_an_equal_colleague() -> None:
+    """Two advisors alike in every way: the one who still owes a first contact loses the
+    new lead, and the reason says so; without the counts the table order decides."""
+    table = RoutingTable(
+        advisor_ids=("A1", "A2"),
+        store_ids=("S1",),
+        store_regions=("R1",),
+        brand_ids=("B1",),
+        advisor_store=np.array([0, 0]),
+        certified=np.array([[True], [True]]),
+        level=np.array([3, 3]),
+        shift_start=np.array([0, 0]),
+        shift_minutes=np.array([1440, 1440]),
+        max_open_leads=np.array([10, 10]),
+        conversion_rate=np.array([0.08, 0.08]),
+    )
+    lead = LeadRequest(
+        lead_id="L1",
+        created_at=datetime(2026, 12, 2, 2, 0, tzinfo=UTC),
+        channel="WEB",
+        brand_id="B1",
+        grade="H",
+        store_id="S1",
+    )
+    now = lead.created_at
+    plain = route(table, lead, np.array([1, 1]), now)
+    assert plain.advisor_id == "A1"
+    owed = route(table, lead, np.array([1, 1]), now, pending_first_contacts=np.array([1, 0]))
+    assert owed.advisor_id == "A2"
+    assert owed.basis is RouteBasis.BEST_CONVERSION  # equal scores: no one was passed over
+    with pytest.raises(InvalidArgument, match="pending_first_contacts"):
+        route(table, lead, np.array([1, 1]), now, pending_first_contacts=np.array([1]))

@@ -66,6 +66,7 @@ from serving.store.lead_routes import (
     customer_owner,
     get_route,
     lead_record,
+    pending_first_contacts,
     read_loads,
     read_routing_table,
     save_route,
@@ -168,14 +169,19 @@ def _sla_lead(lead: Lead, store_id: str) -> SlaLead:
 
 def _loads(
     conn: Connection, table: RoutingTable, rows: np.ndarray, day: date
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open leads, leads routed today and first contacts owed, of the advisors of ``rows``
+    (0 for the others, who are not candidates)."""
     ids = [table.advisor_ids[int(i)] for i in rows]
     found = read_loads(conn, ids, day)
+    owed = pending_first_contacts(conn, ids)
     open_leads = np.zeros(table.n_advisors, dtype=np.int64)
     recent = np.zeros(table.n_advisors, dtype=np.int64)
+    pending = np.zeros(table.n_advisors, dtype=np.int64)
     for row, advisor in zip(rows, ids, strict=True):
         open_leads[row], recent[row] = found.get(advisor, (0, 0))
-    return open_leads, recent
+        pending[row] = owed.get(advisor, 0)
+    return open_leads, recent, pending
 
 
 def with_region(table: RoutingTable, lead: Lead) -> Lead:
@@ -221,7 +227,7 @@ def route_one(
     owner = customer_owner(conn, lead.lead_id, lead.phone, lead.wechat_id)
     day = local_day(table, now)
     for _ in range(_ATTEMPTS):
-        open_leads, recent = _loads(conn, table, rows, day)
+        open_leads, recent, pending = _loads(conn, table, rows, day)
         try:
             decision = route(
                 table,
@@ -233,6 +239,7 @@ def route_one(
                 customer_owner=owner,
                 exclude=exclude,
                 recent_assignments=recent,
+                pending_first_contacts=pending,
             )
         except FailedPrecondition as err:
             return save_pooled(conn, table, lead, old, now, settings, err.hint)

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from dealer_group.records import Lead, LeadChannel, LeadGrade
 from lead_routing.identity import CustomerMatch, MatchKind, normalise_phone, normalise_wechat
@@ -61,6 +61,7 @@ __all__ = [
     "get_route",
     "lead_record",
     "list_pool",
+    "pending_first_contacts",
     "read_loads",
     "read_routing_table",
     "save_route",
@@ -72,6 +73,14 @@ _OPEN = (LeadStatus.ASSIGNED.value, LeadStatus.CONTACTED.value)
 # cost about a third of a routing's time); values are bound at execution.
 _LOAD = t.advisor_load
 _READ_LOADS = select(_LOAD).where(_LOAD.c.advisor_id.in_(bindparam("ids", expanding=True)))
+_READ_PENDING = (
+    select(t.lead_routes.c.owner, func.count())
+    .where(
+        t.lead_routes.c.status == LeadStatus.ASSIGNED.value,
+        t.lead_routes.c.owner.in_(bindparam("ids", expanding=True)),
+    )
+    .group_by(t.lead_routes.c.owner)
+)
 _CAP = (
     select(t.advisors.c.max_open_leads)
     .where(t.advisors.c.advisor_id == _LOAD.c.advisor_id)
@@ -153,6 +162,15 @@ def read_loads(
         for row in conn.execute(_READ_LOADS, {"ids": list(chunk)}):
             recent = row.routed_count if row.routed_day == day else 0
             out[row.advisor_id] = (int(row.open_leads), int(recent))
+    return out
+
+
+def pending_first_contacts(conn: Connection, advisor_ids: Sequence[str]) -> dict[str, int]:
+    """advisor id -> leads assigned to them and not contacted yet (absent: none)."""
+    out: dict[str, int] = {}
+    for chunk in chunked(list(advisor_ids)):
+        for owner, count in conn.execute(_READ_PENDING, {"ids": list(chunk)}):
+            out[str(owner)] = int(count)
     return out
 
 
