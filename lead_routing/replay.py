@@ -73,6 +73,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from lead_routing.replay_inputs import HandlingModel, LeadHandling, draw_handling
 from lead_routing.routing import (
     CandidateScorer,
     LeadRequest,
@@ -107,57 +108,6 @@ class ReplayPolicy(enum.Enum):
     TURNWISE = "turnwise"
     ROUND_ROBIN = "round-robin"
     LEAST_LOADED = "least-loaded"
-
-
-@dataclass(frozen=True)
-class HandlingModel:
-    """How leads are handled (module docstring). Validated when built."""
-
-    mean_holding_hours: float = 72.0
-    mean_contact_minutes: float = 2.0
-    load_slowdown: float = 1.0
-    max_wait_hours: float = 24.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("mean_holding_hours", "mean_contact_minutes", "max_wait_hours"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 < value < math.inf):
-                raise InvalidArgument(name, f"must be a finite number > 0, got {value!r}")
-        if not (isinstance(self.load_slowdown, int | float) and 0 <= self.load_slowdown < math.inf):
-            raise InvalidArgument(
-                "load_slowdown", f"must be finite and >= 0, got {self.load_slowdown}"
-            )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InvalidArgument("seed", f"must be an integer >= 0, got {self.seed!r}")
-
-
-@dataclass(frozen=True, eq=False)
-class LeadHandling:
-    """Per lead (aligned with the replayed leads): holding time and first-contact work, in
-    minutes."""
-
-    holding_minutes: FloatArray
-    contact_minutes: FloatArray
-
-    def __post_init__(self) -> None:
-        holding = np.asarray(self.holding_minutes, dtype=np.float64)
-        contact = np.asarray(self.contact_minutes, dtype=np.float64)
-        if holding.ndim != 1 or holding.shape != contact.shape:
-            raise InvalidArgument("contact_minutes", "must have one value per holding time")
-        for name, values in (("holding_minutes", holding), ("contact_minutes", contact)):
-            if not (np.isfinite(values).all() and (values >= 0).all()):
-                raise InvalidArgument(name, "must be finite and >= 0")
-        object.__setattr__(self, "holding_minutes", holding)
-        object.__setattr__(self, "contact_minutes", contact)
-
-
-def draw_handling(n: int, model: HandlingModel) -> LeadHandling:
-    """The holding times and first-contact work of ``n`` leads, drawn with ``model.seed``."""
-    rng = np.random.default_rng(model.seed)
-    holding = rng.exponential(model.mean_holding_hours * 60.0, n)
-    contact = rng.exponential(model.mean_contact_minutes, n)
-    return LeadHandling(holding, contact)
 
 
 @dataclass(frozen=True)

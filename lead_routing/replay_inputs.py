@@ -1,5 +1,6 @@
 """What a lead-stream replay (``lead_routing.replay``) takes besides the routing table: the
-rows of a ``leads`` table as ``LeadRequest``s, the demo generator's own conversion
+handling model (``HandlingModel``, the per-lead draws ``LeadHandling``), the rows of a
+``leads`` table as ``LeadRequest``s, the demo generator's own conversion
 probability (the yardstick of a replay of the demo group), and a fitted model's scores of
 every lead with every certified advisor of its store, computed once in one frame.
 
@@ -10,6 +11,7 @@ yardstick cannot drift from the outcomes it stands for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +29,14 @@ from turnwise.errors import FailedPrecondition, InvalidArgument
 if TYPE_CHECKING:
     from lead_routing.scoring import ConversionScorer
 
-__all__ = ["DemoGeneratorScorer", "PairScores", "lead_requests"]
+__all__ = [
+    "DemoGeneratorScorer",
+    "HandlingModel",
+    "LeadHandling",
+    "PairScores",
+    "draw_handling",
+    "lead_requests",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -142,3 +151,54 @@ def lead_requests(leads: pd.DataFrame) -> tuple[LeadRequest, ...]:
         except InvalidArgument as err:
             raise InvalidArgument(f"leads[{i}].{err.field}", err.hint) from None
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class HandlingModel:
+    """How leads are handled (module docstring). Validated when built."""
+
+    mean_holding_hours: float = 72.0
+    mean_contact_minutes: float = 2.0
+    load_slowdown: float = 1.0
+    max_wait_hours: float = 24.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("mean_holding_hours", "mean_contact_minutes", "max_wait_hours"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 < value < math.inf):
+                raise InvalidArgument(name, f"must be a finite number > 0, got {value!r}")
+        if not (isinstance(self.load_slowdown, int | float) and 0 <= self.load_slowdown < math.inf):
+            raise InvalidArgument(
+                "load_slowdown", f"must be finite and >= 0, got {self.load_slowdown}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InvalidArgument("seed", f"must be an integer >= 0, got {self.seed!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class LeadHandling:
+    """Per lead (aligned with the replayed leads): holding time and first-contact work, in
+    minutes."""
+
+    holding_minutes: FloatArray
+    contact_minutes: FloatArray
+
+    def __post_init__(self) -> None:
+        holding = np.asarray(self.holding_minutes, dtype=np.float64)
+        contact = np.asarray(self.contact_minutes, dtype=np.float64)
+        if holding.ndim != 1 or holding.shape != contact.shape:
+            raise InvalidArgument("contact_minutes", "must have one value per holding time")
+        for name, values in (("holding_minutes", holding), ("contact_minutes", contact)):
+            if not (np.isfinite(values).all() and (values >= 0).all()):
+                raise InvalidArgument(name, "must be finite and >= 0")
+        object.__setattr__(self, "holding_minutes", holding)
+        object.__setattr__(self, "contact_minutes", contact)
+
+
+def draw_handling(n: int, model: HandlingModel) -> LeadHandling:
+    """The holding times and first-contact work of ``n`` leads, drawn with ``model.seed``."""
+    rng = np.random.default_rng(model.seed)
+    holding = rng.exponential(model.mean_holding_hours * 60.0, n)
+    contact = rng.exponential(model.mean_contact_minutes, n)
+    return LeadHandling(holding, contact)

@@ -52,9 +52,9 @@ contacts from 2,024 to 1,962 for 0.6 points of the conversion gain.
 
 Defaults (``RoutingPolicy``): urgency H 2.0, A 1.5, B 1.0, C 0.5; ``load_weight`` 1.0;
 ``share_weight`` 0.5; ``pending_weight`` 0.5; first contact due 5 minutes after ``now`` for
-every grade. So a B lead passes over a candidate scoring 25% better only when that one carries 25 points more load,
-an H lead only at 50 points more: hot leads go to the best advisors until they are busy, cold
-ones are spread.
+every grade. So a B lead passes over a candidate scoring 25% better only when that one
+carries 25 points more load, an H lead only at 50 points more: hot leads go to the best
+advisors until they are busy, cold ones are spread.
 
 **Scoring fast path.** ``scorer`` is a ``CandidateScorer``: ``scorer(table, lead, rows,
 open_leads)`` returns P(convert) of the lead with each advisor in ``rows``. The default,
