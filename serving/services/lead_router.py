@@ -244,19 +244,10 @@ def route_one(
         except FailedPrecondition as err:
             return save_pooled(conn, table, lead, old, now, settings, err.hint)
         advisor = decision.advisor_id
-        if old is None:
-            store = table.store_ids[int(table.advisor_store[table.advisor_index[advisor]])]
-            state, events = assign(
-                _sla_lead(lead, lead.store_id or store),
-                advisor,
-                now,
-                settings.rules,
-                reason=decision.reason,
-            )
-        else:
-            state, events = reroute(
-                old.state, advisor, now, settings.rules, reason=f"re-routed: {decision.reason}"
-            )
+        reason = decision.reason
+        state, events = _give_lead(
+            table, lead, old, advisor, now, settings, reason, f"re-routed: {reason}"
+        )
         try:
             stored = save_route(
                 conn,
@@ -275,6 +266,25 @@ def route_one(
         "lead",
         f"the eligible advisors' slots kept being taken by concurrent calls; retry {lead.lead_id}",
     )
+
+
+def _give_lead(
+    table: RoutingTable,
+    lead: Lead,
+    old: StoredRoute | None,
+    advisor: str,
+    now: datetime,
+    settings: RouterSettings,
+    reason: str,
+    reroute_reason: str,
+) -> tuple[LeadState, tuple[SlaEvent, ...]]:
+    """The SLA transition giving ``lead`` to ``advisor``: its first assignment (escalations
+    go to the lead's store, else the advisor's), or a re-route out of the pool."""
+    if old is not None:
+        return reroute(old.state, advisor, now, settings.rules, reason=reroute_reason)
+    store = table.store_ids[int(table.advisor_store[table.advisor_index[advisor]])]
+    sla = _sla_lead(lead, lead.store_id or store)
+    return assign(sla, advisor, now, settings.rules, reason=reason)
 
 
 def save_pooled(
@@ -438,12 +448,7 @@ def save_batch(
             out.append(save_pooled(conn, table, lead, old, now, settings, why))
             continue
         advisor, score, reason = chosen[lead.lead_id]
-        if old is None:
-            store = table.store_ids[int(table.advisor_store[table.advisor_index[advisor]])]
-            sla = _sla_lead(lead, lead.store_id or store)
-            state, events = assign(sla, advisor, now, settings.rules, reason=reason)
-        else:
-            state, events = reroute(old.state, advisor, now, settings.rules, reason=reason)
+        state, events = _give_lead(table, lead, old, advisor, now, settings, reason, reason)
         record = lead if old is None else None
         try:
             stored = save_route(
