@@ -169,9 +169,9 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
             raise InvalidArgument("lead", "is required")
         lead = _prefixed("lead", request.lead)
         try:
-            routed = await self.db.run(self._route_one, lead)
+            routed = await self.db.run_brief(self._route_one, lead)
         except IntegrityError:  # a concurrent first routing of the same lead won the race
-            routed = await self.db.run(self._route_one, lead)
+            routed = await self.db.run_brief(self._route_one, lead)
         if routed.pooled_because:
             raise FailedPrecondition(
                 "lead",

@@ -199,7 +199,7 @@ lead_routes = Table(
     metadata,
     Column("lead_id", ID, ForeignKey("leads.lead_id"), primary_key=True),
     Column("status", String(16), nullable=False, index=True),
-    Column("owner", ID, ForeignKey("advisors.advisor_id"), nullable=True, index=True),
+    Column("owner", ID, ForeignKey("advisors.advisor_id"), nullable=True),
     Column("store_id", ID, nullable=True, index=True),
     Column("region_id", ID, nullable=False, index=True),
     Column("brand_id", ID, nullable=False),
@@ -211,6 +211,9 @@ lead_routes = Table(
     Column("first_contact_due", UtcDateTime, nullable=True),
     Column("state", JSON, nullable=False),
 )
+# Owner first: RouteLead counts the candidates' uncontacted leads from this index alone
+# (migration 0004); on two one-column indexes SQLite scanned every assigned lead.
+Index("ix_lead_routes_owner_status", lead_routes.c.owner, lead_routes.c.status)
 
 # Open leads per advisor, the counter that caps assignments: every change of a lead's owner
 # updates it in the same transaction, incrementing only while open_leads < max_open_leads
