@@ -44,6 +44,7 @@ _WRITE = "turnwise_write"
 _SQLITE_THREADS = 2
 _SERVER_THREADS = 8
 _CHECKPOINT_SECONDS = 0.5
+_RESTART_FRAMES = 1000
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _NO_WAIT = contextvars.ContextVar("turnwise_sqlite_no_wait", default=False)
 _BUSY_TIMEOUT_MS = 30_000
@@ -73,7 +74,10 @@ class Database:
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="turnwise-db")
         object.__setattr__(self, "_executor", pool)
         sqlite = self.engine.dialect.name == "sqlite"
-        object.__setattr__(self, "_write_lock", threading.RLock() if sqlite else None)
+        lock = threading.RLock() if sqlite else None
+        object.__setattr__(self, "_write_lock", lock)
+        if self.checkpointer is not None and lock is not None:
+            self.checkpointer.writers = lock
 
     async def run(self, fn: Callable[..., R], *args: Any) -> R:
         """Run blocking store work ``fn(*args)`` on the database's threads."""
@@ -138,16 +142,22 @@ class _Checkpointer:
     """Copies a SQLite file's write-ahead log into the database every 0.5 s from a daemon
     thread of its own connection, while the store's connections run with
     ``wal_autocheckpoint`` off. A PASSIVE checkpoint takes no lock that a writer or reader
-    waits on (FULL and TRUNCATE block writers while they run). Once a checkpoint has copied
-    the whole log, the next writer starts it again from the top, so the file stays at its
-    largest size, cut to ``journal_size_limit`` (16 MiB). Started by the first write,
-    stopped by ``close()`` after a last TRUNCATE, which empties the log."""
+    waits on, but under a steady stream of writes it never catches up with the last frame,
+    and only then does the next writer start the log again from the top: the log grew to
+    1 GB in the RouteLead benchmark. So once the log holds more than 1,000 pages (SQLite's
+    own limit), a RESTART follows the PASSIVE copy, holding the Database's write lock so
+    that this process's writers wait for it on their threads (RouteLead's on the loop go
+    there too) while it copies the few frames left and syncs: the next writer starts the
+    log again. ``journal_size_limit`` (16 MiB) cuts the file after a restart. Started by
+    the first write, stopped by ``close()`` after a last TRUNCATE, which empties the log."""
 
     def __init__(self, path: str, interval: float = _CHECKPOINT_SECONDS) -> None:
         self.path, self.interval = path, interval
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.writers: threading.RLock = threading.RLock()
+        """The Database's write lock (set by it)."""
 
     def start(self) -> None:
         if self._thread is not None:
@@ -173,16 +183,21 @@ class _Checkpointer:
             while not self._stop.wait(self.interval):
                 if not Path(self.path).exists():  # deleted under an unclosed Database
                     return
-                self._checkpoint(conn, "PASSIVE")
+                if self._checkpoint(conn, "PASSIVE") > _RESTART_FRAMES:
+                    with self.writers:
+                        self._checkpoint(conn, "RESTART")
             self._checkpoint(conn, "TRUNCATE")
         finally:
             conn.close()
 
-    def _checkpoint(self, conn: sqlite3.Connection, mode: str) -> None:
+    def _checkpoint(self, conn: sqlite3.Connection, mode: str) -> int:
+        """Frames in the log (0 when the checkpoint failed)."""
         try:
-            conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            _busy, frames, _copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            return int(frames)
         except sqlite3.Error as err:  # busy or the file is gone: the next round retries
             log.debug("sqlite checkpoint (%s) of %s skipped: %s", mode, self.path, err)
+            return 0
 
 
 def _sqlite_file(url: str) -> str | None:
