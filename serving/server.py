@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -174,6 +175,11 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # The modules, stubs and caches loaded by now live as long as the process: out of the
+    # collector's sight, a full collection scans only what calls allocate (it took 76-86 ms
+    # over everything, a stall of every call in flight, the p99 of RouteLead at 100/s).
+    gc.collect()
+    gc.freeze()
     if on_ready is not None:
         on_ready(port)
     await stop.wait()

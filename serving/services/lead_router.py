@@ -135,6 +135,11 @@ class TableCache:
             self._generation += 1
             self._table = None
 
+    def stale(self) -> bool:
+        """True when the next ``get`` rebuilds the table."""
+        with self._lock:
+            return self._table is None or time.monotonic() - self._built >= self.ttl
+
     def get(self, conn: Connection) -> RoutingTable:
         with self._lock:
             table, generation = self._table, self._generation

@@ -156,6 +156,10 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
 
     # ---- RouteLead ----------------------------------------------------------------
 
+    def _read_table(self) -> None:
+        with self.db.read() as conn:
+            self.tables.get(conn)
+
     def _route_one(self, lead: Lead) -> Routed:
         with self.db.write() as conn:
             table = self.tables.get(conn)
@@ -168,6 +172,8 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
         if not request.HasField("lead"):
             raise InvalidArgument("lead", "is required")
         lead = _prefixed("lead", request.lead)
+        if self.tables.stale():  # rebuilt on a thread, not on the loop in the write lock
+            await self.db.run(self._read_table)
         try:
             routed = await self.db.run_brief(self._route_one, lead)
         except IntegrityError:  # a concurrent first routing of the same lead won the race
