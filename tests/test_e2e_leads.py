@@ -277,6 +277,31 @@ def test_one_id_sends_a_returning_customer_to_their_advisor(leads: Leads) -> Non
     assert "sticky owner A5 passed over: works at S2, not S1" in other_store.reason
 
 
+def test_a_lead_upsert_keeps_the_advisor_routing_gave_and_refuses_another(
+    leads: Leads,
+) -> None:
+    network = network_pb2_grpc.NetworkServiceStub(leads.channel)
+    assert leads.route("L1", phone="13800000001").advisor_id == "A1"
+    network.UpsertLeads(  # the DMS sends the lead back without an advisor: A1 stays
+        network_pb2.UpsertLeadsRequest(leads=[_lead("L1", phone="13800000001", tags=["x"])])
+    )
+    with leads.db.read() as conn:
+        row = conn.execute(select(t.leads).where(t.leads.c.lead_id == "L1")).one()
+    assert (row.advisor_id, list(row.tags)) == ("A1", ["x"])
+    again = leads.route("L9", phone="+86 138 0000 0001")  # One-ID still finds A1
+    assert again.advisor_id == "A1" and again.reason == "sticky owner (same phone)"
+    other = _lead("L1", phone="13800000001", advisor_id="A2", tags=["y"])
+    code, details = _code(
+        lambda: network.UpsertLeads(network_pb2.UpsertLeadsRequest(leads=[_lead("N1"), other]))
+    )
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert details.startswith("leads[1].advisor_id") and "routed to A1" in details
+    with leads.db.read() as conn:  # nothing of the refused request was written
+        assert conn.execute(select(t.leads).where(t.leads.c.lead_id == "N1")).first() is None
+        row = conn.execute(select(t.leads).where(t.leads.c.lead_id == "L1")).one()
+    assert (row.advisor_id, list(row.tags)) == ("A1", ["x"])
+
+
 def _events(db: Database, lead_id: str) -> list[tuple[str, str, str | None]]:
     with db.read() as conn:
         rows = conn.execute(

@@ -31,7 +31,7 @@ from dealer_group.records import (
 from lead_routing.identity import normalise_phone, normalise_wechat
 from serving.store import tables as t
 from serving.store.upsert import WriteCounts, chunked, upsert_rows
-from turnwise.errors import AlreadyExists, InvalidArgument
+from turnwise.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 __all__ = [
     "NetworkSummary",
@@ -251,15 +251,40 @@ def upsert_leads(conn: Connection, leads: Sequence[Lead]) -> WriteCounts:
     )
     with_advisor = [(i, "advisor_id", ld.advisor_id) for i, ld in enumerate(leads) if ld.advisor_id]
     _check_refs(conn, "leads", with_advisor, t.advisors, "upsert it first with UpsertAdvisors")
+    owners = _routed_owners(conn, [ld.lead_id for ld in leads])
+    for i, ld in enumerate(leads):
+        owner = owners.get(ld.lead_id, ld.advisor_id)
+        if ld.advisor_id and ld.advisor_id != owner:
+            raise FailedPrecondition(
+                f"leads[{i}].advisor_id",
+                f"lead {ld.lead_id!r} is routed to {owner or 'nobody (public pool or closed)'}"
+                f", not {ld.advisor_id!r}; its advisor changes through LeadRoutingService "
+                "(ClaimFromPool, the SLA), so send it empty or as routed",
+            )
     rows = _rows(leads)
     for row in rows:
         row["tags"] = list(row["tags"])
         row["store_id"] = row["store_id"] or None
         row["region_id"] = row["region_id"] or None
-        row["advisor_id"] = row["advisor_id"] or None
+        row["advisor_id"] = owners.get(row["lead_id"], row["advisor_id"]) or None
         row["phone_key"] = normalise_phone(row["phone"])
         row["wechat_key"] = normalise_wechat(row["wechat_id"])
     return upsert_rows(conn, t.leads, rows)
+
+
+def _routed_owners(conn: Connection, lead_ids: Sequence[str]) -> dict[str, str]:
+    """lead id -> its advisor of record ('' for none) for the leads RouteLead or RouteLeads
+    routed: routing owns their advisor, which a lead upsert keeps."""
+    out: dict[str, str] = {}
+    for chunk in chunked(list(lead_ids)):
+        query = (
+            select(t.leads.c.lead_id, t.leads.c.advisor_id)
+            .join(t.lead_routes, t.lead_routes.c.lead_id == t.leads.c.lead_id)
+            .where(t.leads.c.lead_id.in_(chunk))
+        )
+        for lead_id, advisor in conn.execute(query):
+            out[str(lead_id)] = str(advisor or "")
+    return out
 
 
 def _schedule_digest(schedule: ProductionSchedule) -> str:
