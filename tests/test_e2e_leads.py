@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import func, select
 
 from serving.config import ServerConfig
+from serving.services import lead_routing as lead_routing_service
 from serving.store import tables as t
 from serving.store.db import Database
 from tests.conftest import RunningServer
@@ -463,6 +464,19 @@ def test_concurrent_route_leads_never_exceed_a_cap_and_retries_agree(leads: Lead
     assert sum(counts.values()) == len(by_lead) == 2 + 2 + 3  # A1, A2 (S1) and A5 (R1)
     pool = leads.stub.ListPool(pb.ListPoolRequest(page_size=1000))
     assert len(pool.leads) == 200 - len(by_lead)
+
+
+def test_route_leads_past_its_budget_answers_deadline_exceeded_and_routes_nothing(
+    leads: Leads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A grace far below zero: the wait for the worker times out at once.
+    monkeypatch.setattr(lead_routing_service, "_WORKER_GRACE_SECONDS", -1e6)
+    request = pb.RouteLeadsRequest(leads=[_lead(f"T{i}") for i in range(3)])
+    code, details = _code(lambda: leads.stub.RouteLeads(request))
+    assert code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert details.startswith("deadline") and "nothing was routed" in details
+    with leads.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(t.lead_routes)).scalar() == 0
 
 
 def test_route_leads_batch_within_caps_replays_and_pools_the_rest(leads: Leads) -> None:

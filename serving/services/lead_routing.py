@@ -59,7 +59,7 @@ from serving.store.lead_routes import (
     read_loads,
 )
 from serving.workers import CpuPool
-from turnwise.errors import FailedPrecondition, InvalidArgument
+from turnwise.errors import DeadlineExceeded, FailedPrecondition, InvalidArgument
 from turnwise.solving import SolveLimits, SolveStatus
 from turnwise.v1 import lead_routing_pb2 as pb
 from turnwise.v1 import lead_routing_pb2_grpc, network_pb2
@@ -74,6 +74,8 @@ _DEFAULT_PAGE = 100
 _MAX_PAGE = 1000
 _DEFAULT_GAP = 1e-4
 _BATCH_SOLVE_SHARE = 0.7
+_WORKER_GRACE_SECONDS = 30.0
+"""How long past the budget a batch worker may run before RouteLeads gives up on it."""
 """Share of the batch's time budget the solve may use; the rest reads and writes."""
 
 
@@ -244,10 +246,17 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
         limits = dataclasses.replace(
             limits, time_limit_seconds=max(0.05, left * _BATCH_SOLVE_SHARE)
         )
-        solved = await asyncio.wait_for(
-            self.cpu.run(run_batch, table, batch, open_leads, now, limits, self.settings),
-            timeout=max(left, 1.0) + 30.0,
-        )
+        try:  # the solver stops itself at its limit; this bounds a stuck or slow worker
+            solved = await asyncio.wait_for(
+                self.cpu.run(run_batch, table, batch, open_leads, now, limits, self.settings),
+                timeout=max(left, 1.0) + _WORKER_GRACE_SECONDS,
+            )
+        except TimeoutError:
+            raise DeadlineExceeded(
+                "deadline",
+                f"the batch of {len(leads)} leads was not solved within the {budget:.1f} s "
+                "allowed; nothing was routed",
+            ) from None
 
         def write(conn: Connection) -> pb.RouteLeadsResponse:
             table = self.tables.get(conn)
