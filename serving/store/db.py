@@ -45,6 +45,7 @@ _SQLITE_THREADS = 2
 _SERVER_THREADS = 8
 _CHECKPOINT_SECONDS = 0.5
 _RESTART_FRAMES = 1000
+_RESTART_WAIT_SECONDS = 0.1
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _NO_WAIT = contextvars.ContextVar("turnwise_sqlite_no_wait", default=False)
 _BUSY_TIMEOUT_MS = 30_000
@@ -178,7 +179,9 @@ class _Checkpointer:
             thread.join()
 
     def _loop(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        # A RESTART waits for readers on an older snapshot while it holds the write lock:
+        # give up after 0.1 s (the next round retries) rather than stall the writers.
+        conn = sqlite3.connect(self.path, timeout=_RESTART_WAIT_SECONDS, check_same_thread=False)
         try:
             while not self._stop.wait(self.interval):
                 if not Path(self.path).exists():  # deleted under an unclosed Database
