@@ -74,9 +74,9 @@ _DEFAULT_PAGE = 100
 _MAX_PAGE = 1000
 _DEFAULT_GAP = 1e-4
 _BATCH_SOLVE_SHARE = 0.7
+"""Share of the batch's time budget the solve may use; the rest reads and writes."""
 _WORKER_GRACE_SECONDS = 30.0
 """How long past the budget a batch worker may run before RouteLeads gives up on it."""
-"""Share of the batch's time budget the solve may use; the rest reads and writes."""
 
 
 def system_clock() -> datetime:
