@@ -135,15 +135,21 @@ class TableCache:
             self._generation += 1
             self._table = None
 
+    def _fresh(self) -> RoutingTable | None:
+        """The cached table while it is valid (call holding ``_lock``)."""
+        if self._table is not None and time.monotonic() - self._built < self.ttl:
+            return self._table
+        return None
+
     def stale(self) -> bool:
         """True when the next ``get`` rebuilds the table."""
         with self._lock:
-            return self._table is None or time.monotonic() - self._built >= self.ttl
+            return self._fresh() is None
 
     def get(self, conn: Connection) -> RoutingTable:
         with self._lock:
-            table, generation = self._table, self._generation
-            if table is not None and time.monotonic() - self._built < self.ttl:
+            table, generation = self._fresh(), self._generation
+            if table is not None:
                 return table
         fresh = read_routing_table(conn, self.timezone)
         with self._lock:

@@ -67,18 +67,20 @@ class Database:
 
     engine: Engine
     threads: int = _SQLITE_THREADS
-    checkpointer: _Checkpointer | None = None
+    sqlite_file: str | None = None
+    """The SQLite database file, checkpointed by ``_Checkpointer``; None otherwise."""
+    checkpointer: _Checkpointer | None = field(init=False, repr=False)
     _executor: ThreadPoolExecutor = field(init=False, repr=False)
     _write_lock: threading.RLock | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="turnwise-db")
         object.__setattr__(self, "_executor", pool)
-        sqlite = self.engine.dialect.name == "sqlite"
-        lock = threading.RLock() if sqlite else None
+        lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
         object.__setattr__(self, "_write_lock", lock)
-        if self.checkpointer is not None and lock is not None:
-            self.checkpointer.writers = lock
+        file = self.sqlite_file
+        checkpointer = _Checkpointer(file, lock) if file and lock else None
+        object.__setattr__(self, "checkpointer", checkpointer)
 
     async def run(self, fn: Callable[..., R], *args: Any) -> R:
         """Run blocking store work ``fn(*args)`` on the database's threads."""
@@ -94,7 +96,7 @@ class Database:
         on the write lock, so that BEGIN IMMEDIATE does not wait: when another connection
         (a batch write, the sweeper, another process) holds the lock, ``fn`` runs on the
         threads like ``run``. PostgreSQL, which waits on the network, always uses ``run``."""
-        if self.checkpointer is not None:  # a SQLite file
+        if self._write_lock is not None:  # SQLite
             token = _NO_WAIT.set(True)
             try:
                 return fn(*args)
@@ -152,13 +154,13 @@ class _Checkpointer:
     log again. ``journal_size_limit`` (16 MiB) cuts the file after a restart. Started by
     the first write, stopped by ``close()`` after a last TRUNCATE, which empties the log."""
 
-    def __init__(self, path: str, interval: float = _CHECKPOINT_SECONDS) -> None:
-        self.path, self.interval = path, interval
+    def __init__(
+        self, path: str, writers: threading.RLock, interval: float = _CHECKPOINT_SECONDS
+    ) -> None:
+        self.path, self.writers, self.interval = path, writers, interval
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.writers: threading.RLock = threading.RLock()
-        """The Database's write lock (set by it)."""
 
     def start(self) -> None:
         if self._thread is not None:
@@ -211,8 +213,9 @@ def _sqlite_file(url: str) -> str | None:
     return str(Path(database).expanduser())
 
 
-def _sqlite_engine(url: str, checkpointed: bool) -> Engine:
-    path = _sqlite_file(url)
+def _sqlite_engine(url: str, path: str | None) -> Engine:
+    """The engine of a SQLite URL; ``path``, its file (None: in memory), is checkpointed by
+    ``_Checkpointer``."""
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": _BUSY_TIMEOUT_MS / 1000}
@@ -225,7 +228,7 @@ def _sqlite_engine(url: str, checkpointed: bool) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        if checkpointed:
+        if path is not None:
             cur.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it
             cur.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT_BYTES}")
         cur.close()
@@ -262,9 +265,9 @@ def open_database(url: str) -> Database:
     """Engine for ``url`` (``sqlite:///path.db`` or ``postgresql+psycopg://...``), migrated."""
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
-        engine = _sqlite_engine(url, checkpointed=path is not None)
+        engine = _sqlite_engine(url, path)
         migrate(engine)
-        return Database(engine, _SQLITE_THREADS, _Checkpointer(path) if path else None)
+        return Database(engine, _SQLITE_THREADS, path)
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     migrate(engine)
     return Database(engine, _SERVER_THREADS)
