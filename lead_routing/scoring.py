@@ -117,6 +117,15 @@ class ScorerParams:
     positives of rare models and hours. Depth 4 with ``min_child_weight`` 1 scored 0.731
     against 0.747 on the 60-store demo group, 0.723 against 0.734 on an 8-store one, and
     0.912 against 0.911 on X Education.
+
+    ``increasing``: numeric features the score may only rise with, all else equal (XGBoost
+    monotone constraints), where the frame has them: a more senior advisor, or one with a
+    better smoothed conversion rate, is never scored lower. Unconstrained, the booster
+    learnt the advisor effect in a few shallow, shrunk trees: on the demo group (60 stores,
+    seed 1) the log of its scores across one lead's candidate advisors correlated 0.77
+    with the log of the true level factor, with slope 0.49; constrained 0.86 and 0.52, at
+    the same AUC (0.7509 against 0.7515), and routing on those scores gained 1-2 points of
+    expected conversions in the replayed stream.
     """
 
     n_estimators: int = 300
@@ -135,8 +144,12 @@ class ScorerParams:
     calibration: CalibrationMethod | None = None
     seed: int = 0
     nthread: int = 1
+    increasing: tuple[str, ...] = ("advisor_level", "advisor_conversion_rate")
 
     def __post_init__(self) -> None:
+        names = self.increasing
+        if not (isinstance(names, tuple) and all(isinstance(n, str) and n for n in names)):
+            raise InvalidArgument("increasing", f"must be a tuple of column names, got {names!r}")
         for name, least in (
             ("n_estimators", 1),
             ("max_depth", 1),
@@ -163,8 +176,19 @@ class ScorerParams:
         if self.calibration is not None and not isinstance(self.calibration, CalibrationMethod):
             raise InvalidArgument("calibration", "must be a CalibrationMethod or None (choose)")
 
-    def booster_params(self) -> dict[str, Any]:
-        return {
+    def booster_params(self, schema: FeatureSchema) -> dict[str, Any]:
+        """XGBoost's parameters for a booster over ``schema``'s columns."""
+        wrong = [c for c in self.increasing if c in schema.categorical]
+        if wrong:
+            raise InvalidArgument(
+                "increasing", f"{wrong[0]!r} is categorical in the frame; only numeric "
+                "features can be constrained to increase",
+            )  # fmt: skip
+        monotone = {}
+        if any(c in schema.numeric for c in self.increasing):
+            signs = [1 if c in self.increasing else 0 for c in schema.columns]
+            monotone = {"monotone_constraints": "(" + ",".join(map(str, signs)) + ")"}
+        return monotone | {
             "objective": "binary:logistic",
             "eval_metric": "logloss",
             "tree_method": "hist",
@@ -370,6 +394,7 @@ def load_scorer(path: Path) -> LeadScorer:
     raw_params = dict(meta["params"])
     calibration = raw_params["calibration"]
     raw_params["calibration"] = None if calibration is None else CalibrationMethod(calibration)
+    raw_params["increasing"] = tuple(raw_params.get("increasing", ()))  # none before the field
     boosters = []
     for model in models:
         booster = xgb.Booster()
@@ -485,7 +510,7 @@ def _fold_boosters(
         held_out = _matrix(schema, x[~inside], y[~inside], params.nthread)
         record: dict[str, Any] = {}
         booster = xgb.train(
-            params.booster_params(),
+            params.booster_params(schema),
             train,
             num_boost_round=n,
             evals=[(held_out, "held_out")],

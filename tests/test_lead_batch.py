@@ -117,7 +117,8 @@ def test_one_lead_goes_where_route_sends_it() -> None:
     assert result.status is SolveStatus.OPTIMAL and result.method == "SLOT_FLOW"
     assert result.unassigned == ()
     assert result.expected_conversions == pytest.approx(decision.score)
-    assert result.weighted_conversions == pytest.approx(decision.score)  # urgency of B is 1
+    urgency = RoutingPolicy().urgency("B")
+    assert result.weighted_conversions == pytest.approx(urgency * decision.score)
     assert result.rule_value == pytest.approx(decision.value)
     assert result.objective == pytest.approx(decision.value + result.value_shift)
     assert result.gap == 0.0 and result.bound == pytest.approx(result.objective)

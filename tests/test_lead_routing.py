@@ -719,13 +719,18 @@ def test_routing_matches_brute_force_over_random_pools(
     p = PriorScorer().predict_proba(
         pd.DataFrame({"grade": grade, "channel": "WEB", "advisor_conversion_rate": rates})
     )
+    policy = RoutingPolicy()
     cap = frame["max_open_leads"].to_numpy()[eligible].astype(float)
-    penalty = load[eligible] / cap
+    penalty = policy.load_weight * load[eligible] / cap
+    starved = np.zeros(len(eligible), dtype=bool)
     if use_recent and recent[eligible].sum() > 0:
         r = recent[eligible].astype(float)
-        penalty = penalty + 0.5 * np.log((r + 1) / (r.sum() * cap / cap.sum() + 1))
-    value = RoutingPolicy().urgency(grade) * p - p.max() * penalty
-    assert decision.value == pytest.approx(value.max(), abs=1e-12)
+        fair = r.sum() * cap / cap.sum()
+        penalty = penalty + policy.share_weight * np.log((r + 1) / (fair + 1))
+        starved = policy.share_floor * fair >= r + 1
+    value = policy.urgency(grade) * p - p.max() * penalty
+    best_value = value[starved].max() if starved.any() else value.max()
+    assert decision.value == pytest.approx(best_value, abs=1e-12)
     assert decision.score == pytest.approx(p[eligible.index(chosen)])
 
 

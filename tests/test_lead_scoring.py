@@ -4,6 +4,7 @@ regression."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -506,3 +507,38 @@ def test_x_education_cross_validation_beats_logistic_regression() -> None:
     assert report.xgboost.mean_auc >= report.logistic.mean_auc
     assert report.xgboost.mean_brier <= report.logistic.mean_brier
     assert min(report.xgboost.auc) > 0.85
+
+
+def _level_dip(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leads whose conversion rises with the advisor's level except for a dip at level 3."""
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(list("HABC"), n)
+    level = rng.integers(1, 6, n).astype(np.float64)
+    logit = -1.0 + np.vectorize(_GRADE_LOGIT.get)(grade) + 0.3 * level - 1.5 * (level == 3)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return pd.DataFrame({"grade": grade.astype(object), "advisor_level": level}), y
+
+
+def test_scores_never_fall_with_the_advisor_level_unless_unconstrained(tmp_path: Path) -> None:
+    frame, y = _level_dip(4000, seed=3)
+    grid = pd.DataFrame({"grade": ["B"] * 5, "advisor_level": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    constrained = fit_scorer(frame, y, FAST)
+    assert FAST.increasing == ("advisor_level", "advisor_conversion_rate")
+    p = constrained.predict_proba(grid)
+    assert (np.diff(p) >= -1e-12).all(), p
+    free = fit_scorer(frame, y, dataclasses.replace(FAST, increasing=()))
+    q = free.predict_proba(grid)
+    assert q[2] < q[1], q  # the dip the constraint removes
+    loaded = load_scorer(constrained.save(tmp_path / "m"))
+    assert loaded.params.increasing == FAST.increasing
+    np.testing.assert_allclose(loaded.predict_proba(grid), p)
+
+
+def test_increasing_must_name_numeric_features() -> None:
+    frame, y = _level_dip(600, seed=4)
+    with pytest.raises(InvalidArgument) as err:
+        fit_scorer(frame, y, dataclasses.replace(FAST, increasing=("grade",)))
+    assert err.value.field == "increasing" and "categorical" in str(err.value)
+    with pytest.raises(InvalidArgument) as err:
+        ScorerParams(increasing=["advisor_level"])  # type: ignore[arg-type]
+    assert err.value.field == "increasing"
