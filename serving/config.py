@@ -14,6 +14,10 @@
 | load_demo | TURNWISE_LOAD_DEMO | true (load the demo group into an empty store) |
 | sla_sweep_seconds | TURNWISE_SLA_SWEEP_SECONDS | 10 (how often lead SLA timers fire; 0 = off) |
 | lead_scorer_path | TURNWISE_LEAD_SCORER_PATH | "" (prior scores; else a LeadScorer.save dir) |
+| routing_rules_path | TURNWISE_ROUTING_RULES_PATH | "" (defaults; else a TOML file, see below) |
+
+``routing_rules_path`` names the lead-routing rules file: the routing weights and the SLA
+timings per grade and channel (format: ``serving.routing_rules``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class ServerConfig:
     grace_seconds: float = 5.0
     sla_sweep_seconds: float = 10.0
     lead_scorer_path: str = ""
+    routing_rules_path: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -23,6 +23,7 @@ from lead_routing.features import DEMO_TIMEZONE
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
 from serving.jobs import JobRunner
+from serving.routing_rules import RoutingRules, load_routing_rules
 from serving.services.allocation import AllocationServicer
 from serving.services.forecasting import ForecastServicer
 from serving.services.jobs import JobServicer
@@ -92,6 +93,7 @@ def create_server(
     marked FAILED here (jobs do not survive a restart). ``clock`` is lead routing's time
     (routing, SLA deadlines and the sweeper, which runs every ``config.sla_sweep_seconds``
     from here on)."""
+    settings = _router_settings(config)  # first: a bad rules file changes nothing
     db = db or open_database(config.database_url)
     jobs = JobRunner(db, close_seconds=config.grace_seconds)
     jobs.fail_interrupted()
@@ -125,7 +127,7 @@ def create_server(
         cpu,
         routing_tables,
         config.default_solve_seconds,
-        RouterSettings(scorer=lead_scorer(config.lead_scorer_path)),
+        settings,
         clock=clock,
     )
     lead_routing_pb2_grpc.add_LeadRoutingServiceServicer_to_server(leads, server)
@@ -158,6 +160,21 @@ def create_server(
 async def mark_serving(runtime: Runtime) -> None:
     for name in ("", *SERVICE_NAMES):
         await runtime.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+def _router_settings(config: ServerConfig) -> RouterSettings:
+    """The scorer and, from ``config.routing_rules_path`` when set, the routing policy and
+    SLA rules; a bad rules file stops the start with an error naming the key."""
+    rules = RoutingRules()
+    if config.routing_rules_path:
+        rules = load_routing_rules(config.routing_rules_path)
+        log.info("routing rules: %s", config.routing_rules_path)
+    return RouterSettings(
+        policy=rules.policy,
+        rules=rules.sla,
+        scorer=lead_scorer(config.lead_scorer_path),
+        reroute_recycled=rules.reroute_recycled,
+    )
 
 
 async def serve(

@@ -6,8 +6,10 @@ that survive a restart, the public pool (公海池), and errors that name the fi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import pytest
@@ -19,6 +21,7 @@ from serving.services import lead_routing as lead_routing_service
 from serving.store import tables as t
 from serving.store.db import Database
 from tests.conftest import RunningServer
+from turnwise.errors import InvalidArgument
 from turnwise.v1 import common_pb2, lead_routing_pb2_grpc, network_pb2, network_pb2_grpc
 from turnwise.v1 import lead_routing_pb2 as pb
 
@@ -514,3 +517,31 @@ def test_route_leads_batch_within_caps_replays_and_pools_the_rest(leads: Leads) 
         lambda: leads.stub.RouteLeads(pb.RouteLeadsRequest(leads=[_lead("D2", brand_id="B9")]))
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT and details.startswith("leads[0].brand_id")
+
+
+def test_a_rules_file_sets_the_sla_per_grade_and_channel(db: Database, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[sla]\nfirst_contact_minutes = 10\n\n"
+        '[[sla.overrides]]\ngrade = "H"\nchannel = "DOUYIN"\nfirst_contact_minutes = 3\n',
+        encoding="utf-8",
+    )
+    config = dataclasses.replace(CONFIG, routing_rules_path=str(rules))
+    running = RunningServer(config, db, clock=Clock())
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            _network(channel)
+            stub = lead_routing_pb2_grpc.LeadRoutingServiceStub(channel)
+            hot = _lead(
+                "R1", grade=network_pb2.LEAD_GRADE_H, channel=network_pb2.LEAD_CHANNEL_DOUYIN
+            )
+            due = stub.RouteLead(pb.RouteLeadRequest(lead=hot)).assignment.first_contact_due
+            assert due.ToDatetime(tzinfo=UTC) == START + timedelta(minutes=3)
+            web = stub.RouteLead(pb.RouteLeadRequest(lead=_lead("R2"))).assignment
+            assert web.first_contact_due.ToDatetime(tzinfo=UTC) == START + timedelta(minutes=10)
+    finally:
+        running.stop()
+    rules.write_text('[[sla.overrides]]\nchannel = "FAX"\nfirst_contact_minutes = 1\n')
+    with pytest.raises(InvalidArgument) as err:  # the server does not start on it
+        RunningServer(config, db, clock=Clock())
+    assert err.value.field == "routing_rules:sla.overrides[0].channel"

@@ -47,6 +47,7 @@ MODULES = [
     "lead_routing.slot_flow",
     "lead_routing.orlib",
     "serving.config",
+    "serving.routing_rules",
     "serving.budget",
     "serving.errors",
     "serving.server",
