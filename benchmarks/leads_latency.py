@@ -16,6 +16,9 @@ shifts ("00:00"-"00:00", so that every advisor is on shift whenever the benchmar
   default settings: ``TURNWISE_*`` variables dropped) bound to 127.0.0.1, after its regions,
   brands, stores and advisors were upserted over gRPC; 1 or 100 concurrent asyncio callers
   on one ``grpc.aio`` channel (closed loop, a new lead_id each call, every reply checked).
+  The client freezes its start-up objects out of the garbage collector first (as the
+  server does): its own full collection, 50-60 ms about 16 s into the open-loop case, had
+  stalled every call in flight and made a third of that case's slowest 1%.
 - ``batch``: ``batch.route_batch`` of leads spread evenly over the stores (10,000 over
   1,000 advisors at full size) against advisors holding a uniform 0..max-1 open leads
   (``max_open_leads`` 10 + 5 level + 0..5, as the demo), limits 30 s and gap 1e-4;
@@ -27,6 +30,7 @@ shifts ("00:00"-"00:00", so that every advisor is on shift whenever the benchmar
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import sys
@@ -317,6 +321,7 @@ async def _grpc_cases(
             await closed_loop(call, max(calls), warmup)
         rows: list[Row] = []
         for callers, n in calls.items():
+            _freeze_client_objects()
             timings: Timings = await closed_loop(call, callers, n)
             p50, p99 = timings.percentile_ms(50), timings.percentile_ms(99)
             case = f"latency/grpc-{callers}"
@@ -326,6 +331,7 @@ async def _grpc_cases(
                 Row(case, "turnwise", "calls_per_second", timings.calls_per_second, "calls/s"),
             ]
         rate, n = open_load
+        _freeze_client_objects()
         timings = await open_loop(call, rate, n)
         case = f"latency/grpc-open-{rate:g}rps"
         rows += [
@@ -333,7 +339,16 @@ async def _grpc_cases(
             Row(case, "turnwise", "routelead_p99_ms_grpc", timings.percentile_ms(99), "ms"),
             Row(case, "turnwise", "calls_per_second", timings.calls_per_second, "calls/s"),
         ]
+        gc.unfreeze()
         return rows
+
+
+def _freeze_client_objects() -> None:
+    """Keep what the client holds so far out of its garbage collector's full passes: one
+    over the network and the leads built for the calls stalls every call in flight for
+    tens of ms, which would count against the server."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _upsert(stub: network_pb2_grpc.NetworkServiceStub, network: Network) -> None:
