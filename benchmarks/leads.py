@@ -35,9 +35,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,8 @@ class Sizes:
     stream_trims: int
     x_education_rows: int | None
     """None: all 9,240."""
+    model_batch_leads: int = 300
+    """Leads of the ``batch-model`` case."""
 
 
 FULL = Sizes(
@@ -100,6 +103,7 @@ QUICK = Sizes(
     stream_stores=12,
     stream_trims=24,
     x_education_rows=3000,
+    model_batch_leads=60,
 )
 
 
@@ -140,6 +144,47 @@ def _batch(sizes: Sizes) -> list[Row]:
 
     network = lat.synthetic_network(sizes.batch_stores, 10, None, seed=4)
     return lat.batch_rows(network, sizes.batch_leads)
+
+
+class _PerLead:
+    """A scorer with the plain per-lead protocol only (``routing.ModelCandidateScorer``
+    without its ``score_many``): one frame and one predict per lead, as before batching."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __call__(self, table: Any, lead: Any, rows: Any, open_leads: Any) -> Any:
+        return self.inner(table, lead, rows, open_leads)
+
+
+def _model_batch(
+    case: str, table: Any, requests: Sequence[Any], model: Any, sizes: Sizes
+) -> list[Row]:
+    """``route_batch`` of the first leads of the stream, scored by the fitted model in one
+    frame (``turnwise``) and lead by lead (``per-lead``): same decisions, time."""
+    from lead_routing.batch import BatchLead, route_batch
+    from lead_routing.routing import ModelCandidateScorer
+    from turnwise.solving import SolveLimits
+
+    leads = [BatchLead(x) for x in requests[: sizes.model_batch_leads]]
+    now = leads[-1].lead.created_at
+    zeros = np.zeros(table.n_advisors, dtype=np.int64)
+    limits = SolveLimits(time_limit_seconds=30.0)
+    rows: list[Row] = []
+    results = []
+    scorer = ModelCandidateScorer(model)
+    for method, use in (("turnwise", scorer), ("per-lead", _PerLead(scorer))):
+        start = time.perf_counter()
+        result = route_batch(table, leads, zeros, now, limits, scorer=use)
+        seconds = time.perf_counter() - start
+        results.append(result)
+        rows += [
+            Row(case, method, "solve_seconds", seconds, "s"),
+            Row(case, method, "expected_conversions", result.expected_conversions, "conversions"),
+        ]
+    if results[0].decisions != results[1].decisions:
+        raise RuntimeError(f"{case}: batched and per-lead scoring routed differently")
+    return [*rows, Row(case, "turnwise", "leads", float(len(leads)), "leads")]
 
 
 # ---- OR-Library ------------------------------------------------------------------------
@@ -287,6 +332,7 @@ def _stream(sizes: Sizes) -> list[Row]:
             Row(case, method, "load_max_over_mean", report.load_max_over_mean, "x"),
             Row(case, method, "replay_seconds", time.perf_counter() - start, "s"),
         ]
+    rows += _model_batch(f"batch-model/g{spec.stores}", table, requests, model, sizes)
     base = reports["baseline-least-loaded"]
     for method in ("turnwise", "turnwise-prior"):
         ours = reports[method]

@@ -64,9 +64,11 @@ conversion": the lead's highest-scoring candidate) or LOAD_BALANCED, whose reaso
 better-scoring candidate and why it did not get the lead: its free slots went to leads of
 higher value ("capacity: ..."), or its load outweighed its score ("load balancing: ...").
 
-**Cost.** A Python loop over leads (eligibility and one scorer call each) and numpy over
-pairs: the (advisors, leads) matrices that ``AssignmentProblem`` takes are filled by one
-scatter each; 10,000 leads x 1,000 advisors is 10 million entries (80 MB per float matrix).
+**Cost.** A Python loop over leads (eligibility), one scorer call for all of them where
+the scorer has ``score_many`` (a fitted model: one frame and one predict for the batch,
+``routing.candidate_scores_many``; else one call per lead), and numpy over pairs: the
+(advisors, leads) matrices that ``AssignmentProblem`` takes are filled by one scatter
+each; 10,000 leads x 1,000 advisors is 10 million entries (80 MB per float matrix).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ from lead_routing.routing import (
     RouteBasis,
     RoutingDecision,
     RoutingPolicy,
-    candidate_scores,
+    candidate_scores_many,
 )
 from lead_routing.routing_table import (
     Eligibility,
@@ -201,8 +203,17 @@ def route_batch(
     capacity = table.max_open_leads
     free = np.maximum(capacity - load, 0)
     rho = np.divide(load, capacity, out=np.zeros(len(load)), where=capacity > 0)
+    eligible = [_eligible(table, item, i, load, now, policy) for i, item in enumerate(leads)]
+    rows_of = {j: e for j, e in enumerate(eligible) if not isinstance(e, str)}
+    scores = candidate_scores_many(
+        scorer, table, [leads[j].lead for j in rows_of], list(rows_of.values()), load
+    )
+    score_of = dict(zip(rows_of, scores, strict=True))
     found: list[_Candidates | str] = [
-        _candidates(table, item, i, load, rho, now, policy, scorer) for i, item in enumerate(leads)
+        e
+        if isinstance(e, str)
+        else _candidates(table, leads[j], e, score_of[j], load, rho, now, policy)
+        for j, e in enumerate(eligible)
     ]
     jobs = [j for j, f in enumerate(found) if isinstance(f, _Candidates)]
     pairs = [f for f in found if isinstance(f, _Candidates)]
@@ -236,26 +247,37 @@ def _check_leads(leads: Sequence[BatchLead]) -> None:
         first[lead_id] = i
 
 
-def _candidates(
+def _eligible(
     table: RoutingTable,
     item: BatchLead,
     index: int,
     load: IntArray,
-    rho: FloatArray,
     now: datetime,
     policy: RoutingPolicy,
-    scorer: CandidateScorer,
-) -> _Candidates | str:
-    """The lead's candidates, scores and rule values, or why it has none."""
+) -> IntArray | str:
+    """The lead's eligible advisors (rows of the table), or why it has none."""
     lead = item.lead
     try:
         eligibility: Eligibility = eligible_advisors(table, lead, load, now, policy, item.exclude)
     except (NotFound, InvalidArgument) as err:
         return f"leads[{index}].lead.{err.field}: {err.hint}"
-    rows = eligibility.candidates
-    if len(rows) == 0:
+    if len(eligibility.candidates) == 0:
         return eligibility.diagnosis(lead.brand_id, bool(item.exclude))
-    scores = candidate_scores(scorer, table, lead, rows, load[rows])
+    return eligibility.candidates
+
+
+def _candidates(
+    table: RoutingTable,
+    item: BatchLead,
+    rows: IntArray,
+    scores: FloatArray,
+    load: IntArray,
+    rho: FloatArray,
+    now: datetime,
+    policy: RoutingPolicy,
+) -> _Candidates:
+    """The lead's candidates with their scores and rule values."""
+    lead = item.lead
     values = policy.urgency(lead.grade) * scores - scores.max() * policy.load_weight * rho[rows]
     owner_at, note = -1, ""
     owner = item.customer_owner.advisor_id if item.customer_owner is not None else ""

@@ -27,6 +27,7 @@ TINY = leads.Sizes(
     stream_stores=4,
     stream_trims=8,
     x_education_rows=600,
+    model_batch_leads=20,
 )
 STREAM = {
     "expected_conversions": "conversions",
@@ -80,6 +81,10 @@ def expected() -> dict[tuple[str, str, str], str]:
     rows |= {(stream, m, metric): u for m in STREAM_METHODS for metric, u in STREAM.items()}
     rows |= {(stream, "turnwise", m): u for m, u in (("leads", "leads"), ("fit_seconds", "s"))}
     rows[(stream, "turnwise", "training_leads")] = "leads"
+    for method in ("turnwise", "per-lead"):
+        rows[("batch-model/g4", method, "solve_seconds")] = "s"
+        rows[("batch-model/g4", method, "expected_conversions")] = "conversions"
+    rows[("batch-model/g4", "turnwise", "leads")] = "leads"
     for method in ("turnwise", "turnwise-prior"):
         rows[(stream, method, "conversion_gain_vs_least_loaded")] = "ratio"
         rows[(stream, method, "extra_sla_breaches_vs_least_loaded")] = "leads"

@@ -23,6 +23,7 @@ from lead_routing.identity import CustomerMatch, MatchKind
 from lead_routing.routing import (
     CHANNELS,
     LeadRequest,
+    ModelCandidateScorer,
     RouteBasis,
     RoutingPolicy,
     RoutingTable,
@@ -580,3 +581,54 @@ def test_a_2000_lead_200_advisor_batch_is_solved_to_optimality() -> None:
     for _, why in result.unassigned:
         assert why.startswith("no advisor of ") or "capacity went to leads" in why
     assert len(result.decisions) > n // 2
+
+
+class _RateModel:
+    """A stand-in fitted model that counts its predicts: P rises with the advisor's rate
+    and differs by grade, so the batch has something to decide."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict_proba(self, frame: pd.DataFrame) -> FloatArray:
+        self.calls += 1
+        grade = frame["grade"].map({"H": 2.0, "A": 1.5, "B": 1.0, "C": 0.5}).to_numpy()
+        return np.asarray(frame["advisor_conversion_rate"].to_numpy() * grade, dtype=np.float64)
+
+
+class _OneByOne:
+    """The same model behind the plain per-lead protocol (no ``score_many``)."""
+
+    def __init__(self, inner: ModelCandidateScorer) -> None:
+        self.inner = inner
+
+    def __call__(
+        self, table: RoutingTable, lead: LeadRequest, rows: IntArray, load: IntArray
+    ) -> FloatArray:
+        return self.inner(table, lead, rows, load)
+
+
+def test_a_fitted_model_scores_the_whole_batch_in_one_predict() -> None:
+    table = pool_table()
+    grades = "HABCBAHC"
+    leads = [
+        lead(f"L{i}", store="S1" if i % 3 else "S2", grade=g) for i, g in enumerate(grades)
+    ] + [lead("L-none", store="S1", brand_id="B9")]  # no advisor: never scored
+    model = _RateModel()
+    batched = route_batch(
+        table, batch(*leads), zeros(table), NOW, LIMITS, scorer=ModelCandidateScorer(model)
+    )
+    assert model.calls == 1
+    alone = _RateModel()
+    one_by_one = route_batch(
+        table,
+        batch(*leads),
+        zeros(table),
+        NOW,
+        LIMITS,
+        scorer=_OneByOne(ModelCandidateScorer(alone)),
+    )
+    assert alone.calls == len(leads) - 1
+    assert batched.decisions == one_by_one.decisions
+    assert batched.unassigned == one_by_one.unassigned and len(batched.unassigned) >= 1
+    assert batched.expected_conversions == pytest.approx(one_by_one.expected_conversions)
