@@ -89,6 +89,7 @@ MODULES = [
     "serving.convert.transfers",
     "lead_routing.scoring_schema",
     "lead_routing.scoring_prior",
+    "lead_routing.scoring_params",
     "lead_routing.scoring",
     "lead_routing.features",
     "lead_routing.scoring_eval",
