@@ -15,7 +15,10 @@ lead and advisor pair; see ``lead_routing.features`` for the builders) and a 0/1
    fitted on the other folds (``binary:logistic``, ``hist``, native categorical splits,
    fixed seed and ``params.nthread`` threads, so fits are deterministic), all cut to the
    number of rounds whose held-out log loss, summed over the folds, is lowest.
-3. Calibration: a Platt map (logistic regression on the margin) and an isotonic map are each
+3. Calibration (``lead_routing.scoring_calibration``): a Platt map (logistic regression on
+   the margin and, where the frame has them, the ``params.increasing`` columns with
+   coefficients >= 0: the lift that restores an advisor effect the boosters shrank) and an
+   isotonic map are each
    fitted on the out-of-fold margins of all folds but one and scored on that fold; the one
    with the lower held-out Brier score is kept (Platt on ties: two parameters), unless
    ``params.calibration`` names one. The kept map is refitted on every out-of-fold margin.
@@ -63,11 +66,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import xgboost as xgb
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from lead_routing.scoring_calibration import CalibrationMap, sigmoid
 from lead_routing.scoring_params import CalibrationMethod, ScorerParams
 from lead_routing.scoring_prior import PriorScorer
 from lead_routing.scoring_schema import FeatureSchema, as_target
@@ -99,50 +101,6 @@ META_FILE = "scorer.json"
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class CalibrationMap:
-    """Booster margin -> probability. Platt: ``sigmoid(a * m + b)``; isotonic: piecewise
-    linear through ``(x, y)``, flat beyond the ends (as sklearn's ``IsotonicRegression``)."""
-
-    method: CalibrationMethod
-    a: float = 1.0
-    b: float = 0.0
-    x: tuple[float, ...] = ()
-    y: tuple[float, ...] = ()
-
-    @classmethod
-    def fit(cls, method: CalibrationMethod, margin: FloatArray, y: IntArray) -> CalibrationMap:
-        if method is CalibrationMethod.PLATT:
-            lr = LogisticRegression(C=1e4, max_iter=1000).fit(margin.reshape(-1, 1), y)
-            return cls(method, a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y)
-        xs = tuple(float(v) for v in iso.X_thresholds_)
-        ys = tuple(float(v) for v in iso.y_thresholds_)
-        return cls(method, x=xs, y=ys)
-
-    def apply(self, margin: FloatArray) -> FloatArray:
-        if self.method is CalibrationMethod.PLATT:
-            return _sigmoid(self.a * margin + self.b)
-        return np.clip(np.interp(margin, self.x, self.y), 0.0, 1.0)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"method": self.method.value, "a": self.a, "b": self.b, "x": self.x, "y": self.y}
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> CalibrationMap:
-        return cls(
-            CalibrationMethod(raw["method"]),
-            a=float(raw["a"]),
-            b=float(raw["b"]),
-            x=tuple(float(v) for v in raw["x"]),
-            y=tuple(float(v) for v in raw["y"]),
-        )
-
-
-def _sigmoid(z: FloatArray) -> FloatArray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0))), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -209,11 +167,13 @@ class LeadScorer:
 
     def predict_uncalibrated(self, frame: pd.DataFrame) -> FloatArray:
         """The boosters' own probabilities, averaged (no calibration map)."""
-        return np.asarray(_sigmoid(self.predict_margins(frame)).mean(axis=0), dtype=np.float64)
+        return np.asarray(sigmoid(self.predict_margins(frame)).mean(axis=0), dtype=np.float64)
 
     def predict_proba(self, frame: pd.DataFrame) -> FloatArray:
         """Calibrated P(convert) of each row of ``frame``, in [0, 1]."""
-        calibrated = self.calibration.apply(self.predict_margins(frame))
+        columns = self.calibration.lift_columns
+        covariates = _covariates(self.schema, self.schema.encode(frame), columns)
+        calibrated = self.calibration.apply(self.predict_margins(frame), covariates)
         return np.asarray(calibrated.mean(axis=0), dtype=np.float64)
 
     def save(self, path: Path) -> Path:
@@ -333,19 +293,21 @@ def fit_scorer(
     x = schema.encode(frame)
     fold = _folds(y, k, params.seed)
     boosters, oof = _fold_boosters(schema, x, y, fold, params)
-    briers = {m: _held_out_brier(m, oof, y, fold) for m in CalibrationMethod}
+    columns = tuple(c for c in params.increasing if c in schema.numeric)
+    covariates = _covariates(schema, x, columns)
+    briers = {m: _held_out_brier(m, oof, y, fold, covariates, columns) for m in CalibrationMethod}
     candidates = [CalibrationMethod.PLATT]
     if min(positives, len(y) - positives) >= params.isotonic_min_class_rows:
         candidates.append(CalibrationMethod.ISOTONIC)
     method = params.calibration or min(candidates, key=lambda m: briers[m])
-    calibration = CalibrationMap.fit(method, oof, y)
+    calibration = CalibrationMap.fit(method, oof, y, covariates, columns)
     summary = TrainingSummary(
         rows=len(y),
         positives=positives,
         positive_rate=positives / len(y),
         cv_auc=float(roc_auc_score(y, oof)),
         cv_brier=briers[method],
-        brier_uncalibrated=_brier(y, _sigmoid(oof)),
+        brier_uncalibrated=_brier(y, sigmoid(oof)),
         brier_platt=briers[CalibrationMethod.PLATT],
         brier_isotonic=briers[CalibrationMethod.ISOTONIC],
         calibration=method,
@@ -368,14 +330,32 @@ def _folds(y: IntArray, k: int, seed: int) -> IntArray:
 
 
 def _held_out_brier(
-    method: CalibrationMethod, margin: FloatArray, y: IntArray, fold: IntArray
+    method: CalibrationMethod,
+    margin: FloatArray,
+    y: IntArray,
+    fold: IntArray,
+    covariates: FloatArray | None,
+    columns: tuple[str, ...],
 ) -> float:
     """Brier score of ``method`` fitted on all folds but one, on that fold, pooled."""
     p = np.empty(len(y), dtype=np.float64)
     for j in np.unique(fold):
         inside = fold != j
-        p[~inside] = CalibrationMap.fit(method, margin[inside], y[inside]).apply(margin[~inside])
+        cov_in = None if covariates is None else covariates[inside]
+        cov_out = None if covariates is None else covariates[~inside]
+        fitted = CalibrationMap.fit(method, margin[inside], y[inside], cov_in, columns)
+        p[~inside] = fitted.apply(margin[~inside], cov_out)
     return _brier(y, p)
+
+
+def _covariates(
+    schema: FeatureSchema, encoded: FloatArray, columns: tuple[str, ...]
+) -> FloatArray | None:
+    """The encoded values of the numeric ``columns`` (rows x columns); None for none."""
+    if not columns:
+        return None
+    at = [schema.numeric.index(c) for c in columns]
+    return np.asarray(encoded[:, at], dtype=np.float64)
 
 
 def _brier(y: IntArray, p: FloatArray) -> float:

@@ -39,7 +39,9 @@ class ScorerParams:
     seed 1) the log of its scores across one lead's candidate advisors correlated 0.77
     with the log of the true level factor, with slope 0.49; constrained 0.86 and 0.52, at
     the same AUC (0.7509 against 0.7515), and routing on those scores gained 1-2 points of
-    expected conversions in the replayed stream.
+    expected conversions in the replayed stream. With Platt calibration the same columns
+    are the map's lift columns (``scoring_calibration.CalibrationMap``): their effect is
+    re-estimated on the out-of-fold margins, with coefficients >= 0. ``()`` turns both off.
     """
 
     n_estimators: int = 300

@@ -90,6 +90,7 @@ MODULES = [
     "lead_routing.scoring_schema",
     "lead_routing.scoring_prior",
     "lead_routing.scoring_params",
+    "lead_routing.scoring_calibration",
     "lead_routing.scoring",
     "lead_routing.features",
     "lead_routing.scoring_eval",

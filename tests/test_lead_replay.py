@@ -26,7 +26,7 @@ from lead_routing.replay import (
     replay,
 )
 from lead_routing.replay_inputs import DemoGeneratorScorer, PairScores, lead_requests
-from lead_routing.routing import LeadRequest, PriorCandidateScorer, RoutingTable
+from lead_routing.routing import LeadRequest, PriorCandidateScorer, RoutingPolicy, RoutingTable
 from lead_routing.scoring_prior import PriorScorer
 from turnwise.errors import InvalidArgument
 
@@ -98,10 +98,19 @@ def test_round_robin_takes_the_next_in_turn() -> None:
     assert all(o.reason == "round-robin: next in turn of S1" for o in report.outcomes)
 
 
+# Weights of the formula below (urgency of B 1, load 1, share 0.5, no fairness floor).
+SPREAD = RoutingPolicy(
+    grade_urgency=(("H", 2.0), ("A", 1.5), ("B", 1.0), ("C", 0.5)),
+    load_weight=1.0,
+    share_weight=0.5,
+    share_floor=0.0,
+)
+
+
 def test_turnwise_keeps_the_better_advisor_until_load_and_share_outweigh_it() -> None:
     # L2: A1 value p(1 - 1/3 - 0.5 ln(2/1.5)) = 0.52p against A2 p/4 + 0.5p ln(1.5) = 0.45p;
     # L3: A1 p(1 - 2/3 - 0.5 ln(3/2)) = 0.13p against A2 p/4 + 0.5p ln 2 = 0.60p.
-    report = replay(two_advisors(), STREAM, ReplayPolicy.TURNWISE, handling=WORK)
+    report = replay(two_advisors(), STREAM, ReplayPolicy.TURNWISE, handling=WORK, routing=SPREAD)
     assert assigned(report) == ["A1", "A1", "A2"]
     _, l2, l3 = report.outcomes
     assert l2.first_contact_at == beijing(10, 10) + timedelta(minutes=4 * 4 / 3)
@@ -118,6 +127,7 @@ def test_turnwise_keeps_the_better_advisor_until_load_and_share_outweigh_it() ->
         ReplayPolicy.TURNWISE,
         handling=WORK,
         evaluation=DemoGeneratorScorer(),
+        routing=SPREAD,
     )
     assert truth.expected_conversions == pytest.approx(0.04 * (1.3 + 1.3 + 0.7))
     assert report.expected_conversions == pytest.approx(p_a1 * 2.25)  # default: the scorer

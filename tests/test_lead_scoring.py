@@ -542,3 +542,40 @@ def test_increasing_must_name_numeric_features() -> None:
     with pytest.raises(InvalidArgument) as err:
         ScorerParams(increasing=["advisor_level"])  # type: ignore[arg-type]
     assert err.value.field == "increasing"
+
+
+def _level_effect(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leads whose log-odds rise by 0.25 per advisor level (the demo generator's kind of
+    advisor effect: weak next to the grade's)."""
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(list("HABC"), n)
+    level = rng.integers(1, 6, n).astype(np.float64)
+    logit = -2.0 + 2.0 * np.vectorize(_GRADE_LOGIT.get)(grade) + 0.25 * (level - 3)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return pd.DataFrame({"grade": grade.astype(object), "advisor_level": level}), y
+
+
+def test_the_calibration_lift_restores_an_advisor_effect_the_boosters_shrank(
+    tmp_path: Path,
+) -> None:
+    frame, y = _level_effect(6000, seed=5)
+    shrunk = dataclasses.replace(FAST, n_estimators=30, learning_rate=0.03, select_rounds=False)
+    lifted = fit_scorer(frame, y, shrunk)
+    plain = fit_scorer(frame, y, dataclasses.replace(shrunk, increasing=()))
+    assert lifted.calibration.lift_columns == ("advisor_level",)
+    assert plain.calibration.lift_columns == () and lifted.calibration.method.value == "platt"
+    assert all(c >= 0 for c in lifted.calibration.lift)
+    grid = pd.DataFrame({"grade": ["B"] * 5, "advisor_level": [1.0, 2.0, 3.0, 4.0, 5.0]})
+
+    def slope(scorer: LeadScorer) -> float:
+        p = scorer.predict_proba(grid)
+        return float(np.polyfit(grid["advisor_level"], np.log(p / (1 - p)), 1)[0])
+
+    got, base = slope(lifted), slope(plain)  # the truth is 0.25 per level
+    assert base < 0.2 < got and abs(got - 0.25) < abs(base - 0.25), (base, got)
+    loaded = load_scorer(lifted.save(tmp_path / "m"))
+    assert loaded.calibration == lifted.calibration
+    np.testing.assert_allclose(loaded.predict_proba(grid), lifted.predict_proba(grid))
+    with_missing = grid.assign(advisor_level=[np.nan, 2.0, 3.0, 4.0, 5.0])
+    p = lifted.predict_proba(with_missing)  # a missing level counts as the training mean
+    assert np.isfinite(p).all()
