@@ -46,9 +46,9 @@ whose recent count is a whole lead or more below 20% of its fair count gets the 
 best such candidate by value; reason "fairness floor: ..."). Over 60 fast-closing H leads
 among four advisors scoring 2.0, 1.2, 0.8 and 0.5 times the group's rate, the three weaker
 ones get 2 each and the best one 54 (without the floor: all 60). In the replayed demo
-stream the loads keep almost everyone above the floor: on seeds 1 and 2 the results are
-the same with and without it, on seed 0 one more SLA breach with it; 2 advisors of 450 get
-no lead on seeds 1-3 (2 on seed 2 and 4 on seed 0 under the old weights).
+stream the loads keep almost everyone above the floor: it changed one SLA breach on seed 0
+and nothing on seeds 1 and 2 (at load weight 3); 0-2 advisors of 450 get no lead on seeds
+0-3 (2 on seed 2 and 4 on seed 0 under the old weights).
 
 ``f_c`` is the number of first contacts advisor c still owes (leads assigned to c and not
 contacted yet; ``pending_first_contacts``, ``None`` drops the term): an advisor already

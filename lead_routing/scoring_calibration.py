@@ -63,8 +63,9 @@ class CalibrationMap:
             a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
             if covariates is None or not columns:
                 return cls(method, a=a, b=b)
-            center = np.nanmean(covariates, axis=0)
-            v = np.nan_to_num(covariates - center)
+            seen = ~np.isnan(covariates)
+            center = np.where(seen, covariates, 0.0).sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+            v = np.nan_to_num(covariates - center)  # a missing value counts as the mean
             a, b, lift = _platt_with_lift(margin, v, y, a, b)
             return cls(method, a, b, (), (), columns, lift, tuple(float(c) for c in center))
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y)
@@ -115,8 +116,8 @@ def _platt_with_lift(
     margin: FloatArray, v: FloatArray, y: IntArray, a0: float, b0: float
 ) -> tuple[float, float, tuple[float, ...]]:
     """Logistic regression of ``y`` on the margin (free slope and intercept) and the centred
-    covariates ``v`` (coefficients >= 0: the lift columns only ever raise the score), with
-    the same light L2 penalty as the plain Platt fit (C = 1e4)."""
+    covariates ``v`` (coefficients >= 0: the lift columns only ever raise the score), with a
+    light L2 penalty on those coefficients (1e-4 / n, about the plain Platt fit's C = 1e4)."""
     n, k = v.shape
     design = np.column_stack([margin, np.ones(n), v])
     target = y.astype(np.float64)

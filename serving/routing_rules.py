@@ -5,7 +5,7 @@ Every key is optional; a missing one keeps its default (``RoutingPolicy``, ``Sla
 
     [policy]
     grade_urgency = { H = 6.0, A = 3.5, B = 1.5, C = 0.5 }
-    load_weight = 3.0
+    load_weight = 4.0
     share_weight = 0.05
     share_floor = 0.2
     pending_weight = 0.5
