@@ -158,12 +158,15 @@ class LeadScorer:
 
     def predict_margins(self, frame: pd.DataFrame) -> FloatArray:
         """Each booster's log-odds of each row, before calibration: (boosters, rows)."""
-        encoded = self.schema.encode(frame)
-        if len(frame) == 0:
+        return self._margins(self.schema.encode(frame))
+
+    def _margins(self, encoded: FloatArray) -> FloatArray:
+        rows = encoded.shape[0]
+        if rows == 0:
             return np.empty((len(self.boosters), 0), dtype=np.float64)
         matrix = _matrix(self.schema, encoded, None, self.params.nthread)
         margins = [b.predict(matrix, output_margin=True) for b in self.boosters]
-        return np.asarray(margins, dtype=np.float64).reshape(len(self.boosters), len(frame))
+        return np.asarray(margins, dtype=np.float64).reshape(len(self.boosters), rows)
 
     def predict_uncalibrated(self, frame: pd.DataFrame) -> FloatArray:
         """The boosters' own probabilities, averaged (no calibration map)."""
@@ -171,9 +174,9 @@ class LeadScorer:
 
     def predict_proba(self, frame: pd.DataFrame) -> FloatArray:
         """Calibrated P(convert) of each row of ``frame``, in [0, 1]."""
-        columns = self.calibration.lift_columns
-        covariates = _covariates(self.schema, self.schema.encode(frame), columns)
-        calibrated = self.calibration.apply(self.predict_margins(frame), covariates)
+        encoded = self.schema.encode(frame)  # once: the margins and the lift columns
+        covariates = _covariates(self.schema, encoded, self.calibration.lift_columns)
+        calibrated = self.calibration.apply(self._margins(encoded), covariates)
         return np.asarray(calibrated.mean(axis=0), dtype=np.float64)
 
     def save(self, path: Path) -> Path:
