@@ -37,7 +37,9 @@ whether agent i may take job j at all. With one 0-1 variable x_ij per allowed pa
   the result is OPTIMAL with ``method`` SLOT_FLOW. Every other problem goes to CP-SAT.
 - *Diagnosis*: ``assignment_diagnosis`` names the jobs that cannot be placed and why.
 
-``solve_lap`` (``lead_routing.lap``, re-exported here) is the one-to-one special case.
+The problem itself (``AssignmentProblem``, ``Sense``, ``assignment_value``, ``agent_load``) is
+``lead_routing.assignment_problem``'s, re-exported here; ``solve_lap`` (``lead_routing.lap``,
+re-exported too) is the one-to-one special case.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model, cp_model_helper
 
+from lead_routing.assignment_problem import (
+    VALUE_SCALE,
+    AssignmentProblem,
+    Sense,
+    agent_load,
+    assignment_value,
+    scaled_values,
+)
 from lead_routing.lap import solve_lap
 from lead_routing.slot_flow import common_weight, solve_slot_flow
 from turnwise.errors import InvalidArgument
@@ -71,87 +81,12 @@ __all__ = [
     "solve_lap",
 ]
 
-VALUE_SCALE = 1_000_000
-"""Values are multiplied by this and rounded when any allowed value is not an integer."""
-
-_MAX_ENTRY = 2**53
-"""Largest weight, capacity or scaled value: exact in a float and far from int64 overflow."""
-_MAX_SUM = 2**62
-"""Largest total of a capacity row or of the objective, within CP-SAT's int64 arithmetic."""
-
-
-class Sense(enum.Enum):
-    MINIMISE = "MINIMISE"
-    MAXIMISE = "MAXIMISE"
-
 
 class AssignmentMethod(enum.Enum):
     CP_SAT = "CP_SAT"
     """The generalized assignment model, by CP-SAT within the limits."""
     SLOT_FLOW = "SLOT_FLOW"
     """Every candidate pair uses the same capacity: an exact min-cost flow (``slot_flow``)."""
-
-
-@dataclass(frozen=True, eq=False)
-class AssignmentProblem:
-    """m agents x n jobs. ``value``, ``weight`` and ``allowed`` are (m, n), ``capacity`` is
-    (m,); entries of disallowed pairs are ignored and may be NaN. ``allowed=None`` allows
-    every pair (it is stored as an all-True mask). With ``must_assign=False`` a job is only
-    assigned when that improves the objective (a positive value when maximising). Validated
-    when built: errors name the field."""
-
-    value: np.ndarray
-    weight: np.ndarray
-    capacity: np.ndarray
-    sense: Sense
-    must_assign: bool
-    allowed: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.sense, Sense):
-            raise InvalidArgument(
-                "sense", f"must be a Sense (MINIMISE or MAXIMISE), got {self.sense!r}"
-            )
-        if not isinstance(self.must_assign, bool | np.bool_):
-            raise InvalidArgument("must_assign", f"must be True or False, got {self.must_assign!r}")
-        object.__setattr__(self, "must_assign", bool(self.must_assign))
-        value = np.asarray(self.value, dtype=float)
-        if value.ndim != 2 or value.shape[0] < 1:
-            raise InvalidArgument(
-                "value",
-                f"must be an (agents, jobs) matrix with agents >= 1, got shape {value.shape}",
-            )
-        allowed = _allowed_mask(self.allowed, value.shape)
-        weight = _integral("weight", self.weight, value.shape, allowed)
-        capacity = _integral("capacity", self.capacity, value.shape[:1], None)
-        if not np.isfinite(value[allowed]).all():
-            raise InvalidArgument("value", "must be finite on every allowed pair")
-        row_sums = np.where(allowed, weight, 0).astype(float).sum(axis=1)
-        if (row_sums > _MAX_SUM).any():
-            agent = int(np.argmax(row_sums))
-            raise InvalidArgument(
-                f"weight[{agent}]", "sums past 2**62 over the allowed jobs: use a coarser unit"
-            )
-        for name, array in (("value", value), ("weight", weight), ("capacity", capacity)):
-            array.setflags(write=False)
-            object.__setattr__(self, name, array)
-        allowed.setflags(write=False)
-        object.__setattr__(self, "allowed", allowed)
-        _scaled_values(self)  # raises when the values are too large to be scaled
-
-    @property
-    def agents(self) -> int:
-        return int(self.value.shape[0])
-
-    @property
-    def jobs(self) -> int:
-        return int(self.value.shape[1])
-
-    @property
-    def mask(self) -> np.ndarray:
-        """The (m, n) boolean mask of allowed pairs."""
-        assert self.allowed is not None  # set in __post_init__
-        return self.allowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,84 +190,6 @@ def solve(
     raise InvalidArgument("problem", f"CP-SAT rejected the model: {model.validate()}")
 
 
-def assignment_value(problem: AssignmentProblem, agent_of_job: np.ndarray) -> float:
-    """The exact total value (``math.fsum`` of the float values) of an assignment."""
-    jobs = np.flatnonzero(agent_of_job >= 0)
-    return math.fsum(problem.value[agent_of_job[jobs], jobs].tolist())
-
-
-def agent_load(problem: AssignmentProblem, agent_of_job: np.ndarray) -> np.ndarray:
-    """(m,) int64 capacity each agent uses under an assignment."""
-    jobs = np.flatnonzero(agent_of_job >= 0)
-    agents = agent_of_job[jobs]
-    load = np.zeros(problem.agents, dtype=np.int64)
-    np.add.at(load, agents, problem.weight[agents, jobs])
-    return load
-
-
-# --- validation -------------------------------------------------------------------------
-
-
-def _allowed_mask(allowed: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
-    if allowed is None:
-        return np.ones(shape, dtype=bool)
-    mask = np.asarray(allowed)
-    if mask.dtype != np.bool_:
-        raise InvalidArgument("allowed", f"must be a boolean mask, got dtype {mask.dtype}")
-    if mask.shape != shape:
-        raise InvalidArgument("allowed", f"must have the shape of value {shape}, got {mask.shape}")
-    return mask.copy()
-
-
-def _integral(
-    name: str,
-    data: np.ndarray,
-    shape: tuple[int, ...],
-    where: np.ndarray | None,
-) -> np.ndarray:
-    """``data`` as int64 of ``shape``: finite integers (on ``where`` when given; 0 elsewhere),
-    >= 0 and at most 2**53."""
-    array = np.asarray(data)
-    if array.shape != shape:
-        raise InvalidArgument(name, f"must have shape {shape}, got {array.shape}")
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number):
-        raise InvalidArgument(name, f"must be numbers, got dtype {array.dtype}")
-    floats = np.asarray(array, dtype=float)
-    if where is not None:
-        floats = np.where(where, floats, 0.0)
-    if not np.isfinite(floats).all():
-        raise InvalidArgument(name, "must be finite")
-    if (floats != np.round(floats)).any():
-        raise InvalidArgument(name, "must be whole numbers: express it in a smaller unit")
-    if (floats < 0).any():
-        index = np.unravel_index(int(np.argmin(floats)), shape)
-        raise InvalidArgument(
-            name, f"must be >= 0, got {floats[index]:g} at {tuple(map(int, index))}"
-        )
-    if (np.abs(floats) > _MAX_ENTRY).any():
-        raise InvalidArgument(name, "must be at most 2**53 in magnitude: use a coarser unit")
-    if where is not None or not np.issubdtype(array.dtype, np.integer):
-        return floats.astype(np.int64)
-    return array.astype(np.int64)
-
-
-def _scaled_values(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
-    """(m, n) int64 objective coefficients (0 on disallowed pairs) and their scale."""
-    value = np.where(problem.mask, problem.value, 0.0)
-    scale = 1 if (value == np.round(value)).all() else VALUE_SCALE
-    scaled = np.round(value * scale)
-    if (
-        float(np.abs(scaled).sum()) > _MAX_SUM
-        or float(np.abs(scaled).max(initial=0.0)) > _MAX_ENTRY
-    ):
-        raise InvalidArgument(
-            "value",
-            f"is too large in magnitude for CP-SAT at a scale of {scale}: divide it by a power "
-            "of ten",
-        )
-    return scaled.astype(np.int64), scale
-
-
 def _checked_hint(problem: AssignmentProblem, hint: np.ndarray) -> np.ndarray:
     agents = np.asarray(hint)
     if agents.shape != (problem.jobs,) or not np.issubdtype(agents.dtype, np.integer):
@@ -351,7 +208,7 @@ def _checked_hint(problem: AssignmentProblem, hint: np.ndarray) -> np.ndarray:
 def _pairs(problem: AssignmentProblem) -> AssignmentVariables:
     """The data step: the pairs that can be chosen (allowed, and fitting the agent's
     capacity), grouped by agent, with their integer objective coefficients."""
-    scaled, scale = _scaled_values(problem)
+    scaled, scale = scaled_values(problem)
     usable = problem.mask & (problem.weight <= problem.capacity[:, None])
     agent, job = np.nonzero(usable)  # row-major: grouped by agent
     return AssignmentVariables(agent, job, scaled[agent, job], scale)

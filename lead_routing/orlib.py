@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lead_routing.assignment import AssignmentProblem, Sense
+from lead_routing.assignment_problem import AssignmentProblem, Sense
 from turnwise.errors import DatasetMissing, InvalidArgument
 
 __all__ = [

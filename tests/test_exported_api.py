@@ -42,6 +42,7 @@ MODULES = [
     "allocation.pickup_request",
     "allocation.pickup_plan",
     "lead_routing.assignment",
+    "lead_routing.assignment_problem",
     "lead_routing.assignment_diagnosis",
     "lead_routing.lap",
     "lead_routing.slot_flow",
