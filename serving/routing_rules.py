@@ -4,11 +4,11 @@ weights and the SLA timings, with overrides per grade, channel or both, in TOML.
 Every key is optional; a missing one keeps its default (``RoutingPolicy``, ``SlaRules``)::
 
     [policy]
-    grade_urgency = { H = 6.0, A = 3.5, B = 1.5, C = 0.5 }
-    load_weight = 4.0
+    grade_urgency = { H = 10.0, A = 5.0, B = 1.0, C = -1.0 }
+    load_weight = 5.0
     share_weight = 0.05
     share_floor = 0.2
-    pending_weight = 0.5
+    pending_weight = 1.0
     shift_end_buffer_minutes = 0
     sticky_owner = true
 

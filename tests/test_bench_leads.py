@@ -28,6 +28,7 @@ TINY = leads.Sizes(
     stream_trims=8,
     x_education_rows=600,
     model_batch_leads=20,
+    stream_draws=2,
 )
 STREAM = {
     "expected_conversions": "conversions",
@@ -88,6 +89,15 @@ def expected() -> dict[tuple[str, str, str], str]:
     for method in ("turnwise", "turnwise-prior"):
         rows[(stream, method, "conversion_gain_vs_least_loaded")] = "ratio"
         rows[(stream, method, "extra_sla_breaches_vs_least_loaded")] = "leads"
+    draws = {
+        "draws": "draws",
+        "conversion_gain_vs_least_loaded": "ratio",
+        "conversion_gain_min": "ratio",
+        "extra_sla_breaches_vs_least_loaded": "leads",
+        "extra_sla_breaches_min": "leads",
+        "extra_sla_breaches_max": "leads",
+    }
+    rows |= {(f"{stream}/draws", "turnwise", metric): unit for metric, unit in draws.items()}
     scoring = ["scoring/demo-g4"]
     if (leads.DATA / "x_education_leads" / "Leads.csv").is_file():
         scoring.append("scoring/x-education")
@@ -135,6 +145,21 @@ def test_leads_benchmark_writes_every_figure(
         assert got[("orlib/assign100", "scipy", "optimum_reached")].value == 1.0
     stream = [got[("stream/g4", m, "expected_conversions")].value for m in STREAM_METHODS]
     assert all(value > 0 for value in stream)
+    draws = {
+        m: got[("stream/g4/draws", "turnwise", m)].value
+        for m in (
+            "draws",
+            "conversion_gain_min",
+            "conversion_gain_vs_least_loaded",
+            "extra_sla_breaches_min",
+            "extra_sla_breaches_vs_least_loaded",
+            "extra_sla_breaches_max",
+        )
+    }
+    assert draws["draws"] == TINY.stream_draws
+    assert draws["conversion_gain_min"] <= draws["conversion_gain_vs_least_loaded"]
+    low, mean, high = (draws[f"extra_sla_breaches_{k}"] for k in ("min", "vs_least_loaded", "max"))
+    assert low <= mean <= high
     for case in ("scoring/demo-g4", "scoring/x-education"):
         if (case, "turnwise", "auc") in got:
             assert 0.5 < got[(case, "turnwise", "auc")].value <= 1.0

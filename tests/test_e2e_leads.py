@@ -306,6 +306,24 @@ def test_a_lead_upsert_keeps_the_advisor_routing_gave_and_refuses_another(
     assert (row.advisor_id, list(row.tags)) == ("A1", ["x"])
 
 
+def test_routing_a_lead_the_dms_upserted_first_stores_the_routed_fields(leads: Leads) -> None:
+    network = network_pb2_grpc.NetworkServiceStub(leads.channel)
+    network.UpsertLeads(
+        network_pb2.UpsertLeadsRequest(leads=[_lead("L1", phone="13800000001", tags=["old"])])
+    )
+    routed = leads.route("L1", phone="13900000002", tags=["test_drive"])
+    with leads.db.read() as conn:
+        rows = conn.execute(select(t.leads).where(t.leads.c.lead_id == "L1")).all()
+    assert len(rows) == 1  # the lead's row was updated in place, not duplicated
+    row = rows[0]
+    assert (row.advisor_id, row.phone, row.phone_key, list(row.tags)) == (
+        routed.advisor_id,
+        "13900000002",
+        "13900000002",
+        ["test_drive"],
+    )
+
+
 def _events(db: Database, lead_id: str) -> list[tuple[str, str, str | None]]:
     with db.read() as conn:
         rows = conn.execute(

@@ -99,6 +99,7 @@ MODULES = [
     "lead_routing.sla_state",
     "lead_routing.sla_rules",
     "lead_routing.routing",
+    "lead_routing.candidate_scoring",
     "lead_routing.batch",
     "lead_routing.routing_table",
     "lead_routing.identity",

@@ -6,6 +6,7 @@ diagnosis when nobody is eligible, bad input, and the demo group end to end."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -360,13 +361,37 @@ def test_urgency_sends_hot_leads_to_the_best_and_spreads_cold_ones() -> None:
     load = np.array([6, 0], dtype=np.int64)  # the best one is at 30% load
     hot = route(table, lead_for(grade="H"), load, beijing(11))
     assert hot.advisor_id == "BEST" and hot.basis is RouteBasis.BEST_CONVERSION
-    cold = route(table, lead_for(grade="C"), load, beijing(11))
+    cold_policy = RoutingPolicy(grade_urgency=(("H", 10.0), ("A", 5.0), ("B", 1.0), ("C", 0.5)))
+    cold = route(table, lead_for(grade="C"), load, beijing(11), cold_policy)
     assert cold.advisor_id == "NEXT" and cold.basis is RouteBasis.LOAD_BALANCED
     assert cold.reason.startswith("load balancing: BEST scores")
     assert "holds 6/20 open leads" in cold.reason
     # without a fairness term the best one takes the cold lead too
-    greedy = RoutingPolicy(load_weight=0.0, share_weight=0.0)
+    greedy = replace(cold_policy, load_weight=0.0, share_weight=0.0)
     assert route(table, lead_for(grade="C"), load, beijing(11), greedy).advisor_id == "BEST"
+
+
+def test_a_negative_urgency_spares_the_best_advisors_for_hotter_leads() -> None:
+    table = pool_table(
+        [
+            ("BEST", "S1", "B1", "09:00", "18:00", 20, 140),
+            ("NEXT", "S1", "B1", "09:00", "18:00", 20, 84),
+        ]
+    )
+    idle = zeros(table)
+    assert RoutingPolicy().urgency("C") < 0  # the default
+    warm = route(table, lead_for(grade="B"), idle, beijing(11))
+    assert warm.advisor_id == "BEST" and warm.basis is RouteBasis.BEST_CONVERSION
+    cold = route(table, lead_for(grade="C"), idle, beijing(11))
+    assert cold.advisor_id == "NEXT" and cold.basis is RouteBasis.SPARED_BEST
+    assert cold.reason.startswith("spared the stronger advisors for hotter leads: C leads")
+    assert f"BEST scores {cold.score * 140 / 84:.3f} against {cold.score:.3f}" in cold.reason
+    # an urgency of 0 ignores the scores: the table's first idle advisor
+    flat = RoutingPolicy(grade_urgency=(("H", 10.0), ("A", 5.0), ("B", 1.0), ("C", 0.0)))
+    assert route(table, lead_for(grade="C"), idle, beijing(11), flat).advisor_id == "BEST"
+    # the load still counts: a cold lead goes to the best advisor when the weaker one is busy
+    busy = np.array([0, 12], dtype=np.int64)
+    assert route(table, lead_for(grade="C"), busy, beijing(11)).advisor_id == "BEST"
 
 
 def stream(
@@ -411,7 +436,10 @@ def test_open_leads_spread_over_everyone_and_capacity_holds(grade: str) -> None:
     assert routed == 60
     assert (got >= 1).all(), got
     assert (got <= 20).all()
-    assert got[0] >= got[-1]  # better converters get more
+    if RoutingPolicy().urgency(grade) > 0:
+        assert got[0] >= got[-1]  # better converters get more
+    else:  # C leads spare the best converters
+        assert got[0] <= got[-1]
     # past the total capacity every further lead finds nobody
     got, routed = stream(table, grade, 100, closes=False, recent=False)
     assert routed == 80 and (got == 20).all()
@@ -420,12 +448,13 @@ def test_open_leads_spread_over_everyone_and_capacity_holds(grade: str) -> None:
 @pytest.mark.parametrize("grade", ["H", "A", "B", "C"])
 def test_recent_shares_keep_anyone_from_starving_when_leads_close_fast(grade: str) -> None:
     table = pool_table(FOUR)
-    # the load alone cannot help: it stays at zero, the best converter takes everything
+    spare = RoutingPolicy().urgency(grade) < 0  # C: the weakest converter is preferred
+    # the load alone cannot help: it stays at zero, the preferred one takes everything
     got, _ = stream(table, grade, 60, closes=True, recent=False)
-    assert got.tolist() == [60, 0, 0, 0]
+    assert got.tolist() == ([0, 0, 0, 60] if spare else [60, 0, 0, 0])
     got, _ = stream(table, grade, 60, closes=True, recent=True)
     assert (got >= 1).all(), got
-    assert list(got) == sorted(got, reverse=True)  # still in order of conversion
+    assert list(got) == sorted(got, reverse=not spare)  # still in order of preference
 
 
 def test_recent_shares_follow_capacity_among_equal_advisors() -> None:
@@ -543,7 +572,14 @@ def test_bad_route_arguments_name_the_field() -> None:
     ("kwargs", "field"),
     [
         ({"grade_urgency": (("H", 2.0), ("A", 1.0), ("B", 1.0))}, "grade_urgency"),
-        ({"grade_urgency": (("H", 2.0), ("A", 1.0), ("B", 1.0), ("C", 0.0))}, "grade_urgency[C]"),
+        (
+            {"grade_urgency": (("H", 2.0), ("A", 1.0), ("B", 1.0), ("C", float("nan")))},
+            "grade_urgency[C]",
+        ),
+        (
+            {"first_contact_minutes": (("H", 5), ("A", 5), ("B", 5), ("C", 0))},
+            "first_contact_minutes[C]",
+        ),
         (
             {"first_contact_minutes": (("H", 5), ("A", 5), ("B", 5), ("C", -1))},
             "first_contact_minutes[C]",

@@ -84,9 +84,9 @@ def test_an_empty_file_keeps_every_default(tmp_path: Path) -> None:
         ("[policy]\nshare_floor = 2", "routing_rules:policy.share_floor", "[0, 1]"),
         ("[policy]\ngrade_urgency = { H = 1 }", "routing_rules:policy.grade_urgency", "A, B, C"),
         (
-            "[policy]\ngrade_urgency = { H = 1, A = 1, B = 1, C = 0 }",
+            "[policy]\ngrade_urgency = { H = 1, A = 1, B = 1, C = inf }",
             "routing_rules:policy.grade_urgency[C]",
-            "> 0",
+            "finite",
         ),
         ("[policy]\nsticky_owner = 1", "routing_rules:policy.sticky_owner", "bool"),
         ("[sla]\nfirst_contact_minutes = 0", "routing_rules:sla.first_contact_minutes", ""),

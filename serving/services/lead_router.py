@@ -66,7 +66,7 @@ from serving.store.lead_routes import (
     customer_owner,
     get_route,
     lead_record,
-    pending_first_contacts,
+    read_candidate_loads,
     read_loads,
     read_routing_table,
     save_route,
@@ -184,14 +184,12 @@ def _loads(
     """Open leads, leads routed today and first contacts owed, of the advisors of ``rows``
     (0 for the others, who are not candidates)."""
     ids = [table.advisor_ids[int(i)] for i in rows]
-    found = read_loads(conn, ids, day)
-    owed = pending_first_contacts(conn, ids)
+    found = read_candidate_loads(conn, ids, day)
     open_leads = np.zeros(table.n_advisors, dtype=np.int64)
     recent = np.zeros(table.n_advisors, dtype=np.int64)
     pending = np.zeros(table.n_advisors, dtype=np.int64)
     for row, advisor in zip(rows, ids, strict=True):
-        open_leads[row], recent[row] = found.get(advisor, (0, 0))
-        pending[row] = owed.get(advisor, 0)
+        open_leads[row], recent[row], pending[row] = found.get(advisor, (0, 0, 0))
     return open_leads, recent, pending
 
 

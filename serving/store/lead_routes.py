@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dealer_group.records import Lead, LeadChannel, LeadGrade
 from lead_routing.identity import CustomerMatch, MatchKind, normalise_phone, normalise_wechat
@@ -61,7 +62,7 @@ __all__ = [
     "get_route",
     "lead_record",
     "list_pool",
-    "pending_first_contacts",
+    "read_candidate_loads",
     "read_loads",
     "read_routing_table",
     "save_route",
@@ -73,13 +74,16 @@ _OPEN = (LeadStatus.ASSIGNED.value, LeadStatus.CONTACTED.value)
 # cost about a third of a routing's time); values are bound at execution.
 _LOAD = t.advisor_load
 _READ_LOADS = select(_LOAD).where(_LOAD.c.advisor_id.in_(bindparam("ids", expanding=True)))
-_READ_PENDING = (
-    select(t.lead_routes.c.owner, func.count())
+_OWED = (  # first contacts owed: assigned, not yet contacted (index owner, status)
+    select(func.count())
     .where(
+        t.lead_routes.c.owner == _LOAD.c.advisor_id,
         t.lead_routes.c.status == LeadStatus.ASSIGNED.value,
-        t.lead_routes.c.owner.in_(bindparam("ids", expanding=True)),
     )
-    .group_by(t.lead_routes.c.owner)
+    .scalar_subquery()
+)
+_READ_CANDIDATE_LOADS = select(_LOAD, _OWED.label("owed")).where(
+    _LOAD.c.advisor_id.in_(bindparam("ids", expanding=True))
 )
 _CAP = (
     select(t.advisors.c.max_open_leads)
@@ -119,8 +123,17 @@ _BY_WECHAT = _same_customer(t.leads.c.wechat_key)
 _GET_ROUTE = select(t.lead_routes).where(t.lead_routes.c.lead_id == bindparam("lead_id"))
 _GET_ROUTE_LOCKED = _GET_ROUTE.with_for_update()
 _LEAD = select(t.leads).where(t.leads.c.lead_id == bindparam("lead_id"))
-_LEAD_EXISTS = select(t.leads.c.lead_id).where(t.leads.c.lead_id == bindparam("lead_id"))
-_INSERT_LEAD = insert(t.leads)
+
+
+def _upsert(dialect: Any) -> Any:
+    """INSERT INTO leads ... ON CONFLICT (lead_id) DO UPDATE SET every other column: one
+    statement where a lookup and an insert or update were two."""
+    stmt = dialect.insert(t.leads)
+    keep = {c.name: stmt.excluded[c.name] for c in t.leads.columns if c.name != "lead_id"}
+    return stmt.on_conflict_do_update(index_elements=[t.leads.c.lead_id], set_=keep)
+
+
+_UPSERT_LEAD = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
 _UPDATE_LEAD = update(t.leads).where(t.leads.c.lead_id == bindparam("b_lead_id"))
 _INSERT_ROUTE = insert(t.lead_routes)
 _UPDATE_ROUTE = update(t.lead_routes).where(t.lead_routes.c.lead_id == bindparam("b_lead_id"))
@@ -165,12 +178,17 @@ def read_loads(
     return out
 
 
-def pending_first_contacts(conn: Connection, advisor_ids: Sequence[str]) -> dict[str, int]:
-    """advisor id -> leads assigned to them and not contacted yet (absent: none)."""
-    out: dict[str, int] = {}
+def read_candidate_loads(
+    conn: Connection, advisor_ids: Sequence[str], day: date
+) -> dict[str, tuple[int, int, int]]:
+    """advisor id -> (open leads, leads routed to them on ``day``, first contacts they owe:
+    leads assigned to them and not contacted yet), in one statement (RouteLead's hot path);
+    absent: an advisor never routed to, all three 0 (taking a slot creates the row)."""
+    out: dict[str, tuple[int, int, int]] = {}
     for chunk in chunked(list(advisor_ids)):
-        for owner, count in conn.execute(_READ_PENDING, {"ids": list(chunk)}):
-            out[str(owner)] = int(count)
+        for row in conn.execute(_READ_CANDIDATE_LOADS, {"ids": list(chunk)}):
+            recent = row.routed_count if row.routed_day == day else 0
+            out[row.advisor_id] = (int(row.open_leads), int(recent), int(row.owed))
     return out
 
 
@@ -372,10 +390,7 @@ def _upsert_lead(
         "phone_key": normalise_phone(lead.phone),
         "wechat_key": normalise_wechat(lead.wechat_id),
     }
-    if conn.execute(_LEAD_EXISTS, {"lead_id": lead.lead_id}).first() is None:
-        conn.execute(_INSERT_LEAD, [row])
-    else:
-        conn.execute(_UPDATE_LEAD, [{**row, "b_lead_id": lead.lead_id}])
+    conn.execute(_UPSERT_LEAD[conn.dialect.name], row)
 
 
 def due_lead_ids(conn: Connection, now: datetime, limit: int) -> list[str]:
