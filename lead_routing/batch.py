@@ -56,13 +56,16 @@ passed over and the decision's reason says why.
 
 **Results.** ``objective``, ``bound`` and ``gap`` are the solve's, over the values as solved
 (v + shift, + bonus for owners); ``rule_value`` is the sum of v over the chosen pairs,
-``expected_conversions`` the sum of p and ``weighted_conversions`` the sum of
-urgency * p (the figure RouteLeads reports). Decisions follow the input order and carry
-``route``'s fields: ``value`` is v (NaN for a sticky owner, as in ``route``), the basis
-STICKY_OWNER ("sticky owner (same phone)"), ONLY_CANDIDATE, BEST_CONVERSION ("best expected
-conversion": the lead's highest-scoring candidate) or LOAD_BALANCED, whose reason names the
-better-scoring candidate and why it did not get the lead: its free slots went to leads of
-higher value ("capacity: ..."), or its load outweighed its score ("load balancing: ...").
+``expected_conversions`` the sum of p (the figure RouteLeads reports) and
+``weighted_conversions`` the sum of urgency * p (a negative urgency counts against it: it
+is the rule's own accounting, not a count of conversions). Decisions follow the input
+order and carry ``route``'s fields: ``value`` is v (NaN for a sticky owner, as in
+``route``), the basis STICKY_OWNER ("sticky owner (same phone)"), ONLY_CANDIDATE,
+BEST_CONVERSION ("best expected conversion": the lead's highest-scoring candidate),
+SPARED_BEST (a lead of negative urgency given to a weaker candidate, as in ``route``) or
+LOAD_BALANCED, whose reason names the better-scoring candidate and why it did not get the
+lead: its free slots went to leads of higher value ("capacity: ..."), or its load
+outweighed its score ("load balancing: ...").
 
 **Cost.** A Python loop over leads (eligibility), one scorer call for all of them where
 the scorer has ``score_many`` (a fitted model: one frame and one predict for the batch,
@@ -90,6 +93,7 @@ from lead_routing.routing import (
     RoutingDecision,
     RoutingPolicy,
     candidate_scores_many,
+    spared_best_reason,
 )
 from lead_routing.routing_table import (
     Eligibility,
@@ -398,6 +402,11 @@ def _decision(
         basis, reason = RouteBasis.ONLY_CANDIDATE, "only eligible advisor"
     elif scores[at] >= scores.max():
         basis, reason = RouteBasis.BEST_CONVERSION, "best expected conversion"
+    elif policy.urgency(lead.grade) < 0:
+        basis = RouteBasis.SPARED_BEST
+        best = int(np.argmax(scores))
+        best_id = table.advisor_ids[int(rows[best])]
+        reason = spared_best_reason(lead.grade, best_id, scores[best], scores[at])
     else:
         basis = RouteBasis.LOAD_BALANCED
         reason = _passed_over(table, candidates, at, left, load)

@@ -121,6 +121,7 @@ __all__ = [
     "candidate_scores_many",
     "eligible_advisors",
     "route",
+    "spared_best_reason",
     "why_not_eligible",
 ]
 
@@ -322,11 +323,8 @@ def route(
     elif scores[chosen] >= scores[best]:
         basis, reason = RouteBasis.BEST_CONVERSION, "best expected conversion"
     elif policy.urgency(lead.grade) < 0:
-        reason = (
-            f"spared the stronger advisors for hotter leads: {lead.grade} leads go to weaker "
-            f"candidates ({table.advisor_ids[int(candidates[best])]} scores "
-            f"{scores[best]:.3f} against {scores[chosen]:.3f})"
-        )
+        best_id = table.advisor_ids[int(candidates[best])]
+        reason = spared_best_reason(lead.grade, best_id, scores[best], scores[chosen])
         basis = RouteBasis.SPARED_BEST
     else:
         row = int(candidates[best])
@@ -348,4 +346,12 @@ def route(
         reason=reason + owner_note,
         first_contact_due=due,
         candidates_considered=len(candidates),
+    )
+
+
+def spared_best_reason(grade: str, best: str, best_score: float, score: float) -> str:
+    """The reason of a lead of negative urgency given to a weaker candidate than ``best``."""
+    return (
+        f"spared the stronger advisors for hotter leads: {grade} leads go to weaker "
+        f"candidates ({best} scores {best_score:.3f} against {score:.3f})"
     )

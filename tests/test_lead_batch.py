@@ -125,6 +125,18 @@ def test_one_lead_goes_where_route_sends_it() -> None:
     assert result.gap == 0.0 and result.bound == pytest.approx(result.objective)
 
 
+def test_a_cold_lead_spares_the_best_advisor_as_route_does() -> None:
+    table = pool_table()
+    assert RoutingPolicy().urgency("C") < 0
+    result = route_batch(table, batch(lead("C1", grade="C")), zeros(table), NOW, LIMITS)
+    single = route(table, lead("C1", grade="C"), zeros(table), NOW)
+    (decision,) = result.decisions
+    assert decision == single  # same advisor, score, value, basis, reason
+    assert decision.advisor_id != "A1" and decision.basis is RouteBasis.SPARED_BEST
+    assert decision.reason.startswith("spared the stronger advisors for hotter leads: C leads")
+    assert "(A1 scores " in decision.reason
+
+
 def test_capacity_spreads_the_batch_and_hot_leads_get_the_best_advisor() -> None:
     table = pool_table()
     leads = [lead("C1", grade="C"), lead("H1", grade="H"), lead("C2", grade="C")]
