@@ -15,6 +15,7 @@
 | sla_sweep_seconds | TURNWISE_SLA_SWEEP_SECONDS | 10 (how often lead SLA timers fire; 0 = off) |
 | lead_scorer_path | TURNWISE_LEAD_SCORER_PATH | "" (prior scores; else a LeadScorer.save dir) |
 | routing_rules_path | TURNWISE_ROUTING_RULES_PATH | "" (defaults; else a TOML file, see below) |
+| rules_poll_seconds | TURNWISE_RULES_POLL_SECONDS | 5 (rules file checked for changes; 0 = never) |
 
 ``routing_rules_path`` names the lead-routing rules file: the routing weights and the SLA
 timings per grade and channel (format: ``serving.routing_rules``).
@@ -53,6 +54,7 @@ class ServerConfig:
     sla_sweep_seconds: float = 10.0
     lead_scorer_path: str = ""
     routing_rules_path: str = ""
+    rules_poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -65,6 +67,8 @@ class ServerConfig:
             raise InvalidArgument("cpu_workers", f"must be >= 1, got {self.cpu_workers}")
         if self.sla_sweep_seconds < 0:
             raise InvalidArgument("sla_sweep_seconds", "must be >= 0 (0 = no sweeper)")
+        if self.rules_poll_seconds < 0:
+            raise InvalidArgument("rules_poll_seconds", "must be >= 0 (0 = never reloaded)")
         if self.default_solve_seconds <= 0:
             raise InvalidArgument("default_solve_seconds", "must be > 0")
         if not 1 <= self.max_message_mb <= 1024:

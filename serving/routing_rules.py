@@ -30,9 +30,10 @@ Every key is optional; a missing one keeps its default (``RoutingPolicy``, ``Sla
 
 An unknown key, a value of the wrong type or out of range raises ``InvalidArgument`` naming
 it by its path in the file (``routing_rules:sla.overrides[1].channel``), so the server does
-not start on a file it would misread. The first-contact deadline the server stores and
-answers is the SLA's (``[sla]`` and its overrides); ``grade_urgency`` and the weights decide
-who gets the lead.
+not start on a file it would misread. While it runs, the server looks at the file every
+``rules_poll_seconds`` (5 s; ``RulesFile``) and routes with its new rules from the next
+call on; a changed file that does not parse is logged with the key at fault and the rules
+in force stay. Leads already routed keep the deadlines they were given.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from lead_routing.routing import GRADES, RoutingPolicy
 from lead_routing.sla_rules import SlaOverride, SlaRules
 from turnwise.errors import InvalidArgument
 
-__all__ = ["RoutingRules", "load_routing_rules", "parse_routing_rules"]
+__all__ = ["RoutingRules", "RulesFile", "load_routing_rules", "parse_routing_rules"]
 
 T = TypeVar("T")
 _FILE = "routing_rules"
@@ -79,6 +80,39 @@ def load_routing_rules(path: str | Path) -> RoutingRules:
     except OSError as err:
         raise InvalidArgument(_FILE, f"cannot read {file}: {err.strerror or err}") from None
     return parse_routing_rules(text)
+
+
+class RulesFile:
+    """The rules file of a running server, watched for changes: ``changed()`` answers its
+    rules when the file changed (modification time, size or inode) since it was last
+    read, and None when it did not. Build it before the first read, so that a change made
+    while the server starts is read again."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._seen = _stamp(self.path)
+
+    def read(self) -> RoutingRules:
+        """The rules of the file now (``load_routing_rules``)."""
+        return load_routing_rules(self.path)
+
+    def changed(self) -> RoutingRules | None:
+        """The file's rules when it changed since the last look, else None. A changed file
+        that cannot be read or parsed raises ``InvalidArgument`` naming the key, once: it
+        is not read again until it changes again."""
+        stamp = _stamp(self.path)
+        if stamp == self._seen:
+            return None
+        self._seen = stamp
+        return self.read()
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def parse_routing_rules(text: str) -> RoutingRules:

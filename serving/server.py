@@ -13,7 +13,7 @@ import gc
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -23,7 +23,7 @@ from lead_routing.features import DEMO_TIMEZONE
 from serving.config import ServerConfig
 from serving.interceptors import AuthInterceptor, ObservabilityInterceptor
 from serving.jobs import JobRunner
-from serving.routing_rules import RoutingRules, load_routing_rules
+from serving.routing_rules import RoutingRules, RulesFile
 from serving.services.allocation import AllocationServicer
 from serving.services.forecasting import ForecastServicer
 from serving.services.jobs import JobServicer
@@ -33,6 +33,7 @@ from serving.services.network import NetworkServicer
 from serving.services.scenarios import ScenarioServicer
 from serving.store.db import Database, open_database
 from serving.workers import CpuPool
+from turnwise.errors import InvalidArgument
 from turnwise.v1 import (
     allocation_pb2_grpc,
     forecasting_pb2_grpc,
@@ -72,13 +73,41 @@ class Runtime:
     jobs: JobRunner
     forecasts: ForecastServicer
     leads: LeadRoutingServicer
+    rules_file: RulesFile | None = None
     sweeper: asyncio.Task[None] | None = None
+    rules_watcher: asyncio.Task[None] | None = None
+
+    def reload_rules(self) -> bool:
+        """Route with the rules file's new rules when it changed since it was last read
+        (True); a file that no longer parses is logged, naming the key, and the rules in
+        force stay (False)."""
+        if self.rules_file is None:
+            return False
+        try:
+            rules = self.rules_file.changed()
+        except InvalidArgument as err:
+            log.error(
+                "routing rules %s not reloaded, the rules in force stay: %s: %s",
+                self.rules_file.path, err.field, err.hint,
+            )  # fmt: skip
+            return False
+        if rules is None:
+            return False
+        self.leads.settings = _with_rules(self.leads.settings, rules)
+        log.info("routing rules reloaded from %s", self.rules_file.path)
+        return True
+
+    async def _watch_rules(self, interval_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(interval_seconds)
+            self.reload_rules()
 
     async def close(self) -> None:
-        if self.sweeper is not None:
-            self.sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.sweeper
+        for task in (self.sweeper, self.rules_watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.jobs.close()
         self.forecasts.close()
         self.cpu.shutdown()
@@ -93,7 +122,8 @@ def create_server(
     marked FAILED here (jobs do not survive a restart). ``clock`` is lead routing's time
     (routing, SLA deadlines and the sweeper, which runs every ``config.sla_sweep_seconds``
     from here on)."""
-    settings = _router_settings(config)  # first: a bad rules file changes nothing
+    rules_file = RulesFile(config.routing_rules_path) if config.routing_rules_path else None
+    settings = _router_settings(config, rules_file)  # first: a bad rules file changes nothing
     db = db or open_database(config.database_url)
     jobs = JobRunner(db, close_seconds=config.grace_seconds)
     jobs.fail_interrupted()
@@ -149,11 +179,13 @@ def create_server(
         jobs=jobs,
         forecasts=forecasts,
         leads=leads,
+        rules_file=rules_file,
     )
+    loop = asyncio.get_running_loop()
     if config.sla_sweep_seconds > 0:
-        runtime.sweeper = asyncio.get_running_loop().create_task(
-            leads.run_sweeper(config.sla_sweep_seconds)
-        )
+        runtime.sweeper = loop.create_task(leads.run_sweeper(config.sla_sweep_seconds))
+    if rules_file is not None and config.rules_poll_seconds > 0:
+        runtime.rules_watcher = loop.create_task(runtime._watch_rules(config.rules_poll_seconds))
     return server, port, runtime
 
 
@@ -162,17 +194,21 @@ async def mark_serving(runtime: Runtime) -> None:
         await runtime.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
 
-def _router_settings(config: ServerConfig) -> RouterSettings:
-    """The scorer and, from ``config.routing_rules_path`` when set, the routing policy and
-    SLA rules; a bad rules file stops the start with an error naming the key."""
+def _router_settings(config: ServerConfig, rules_file: RulesFile | None) -> RouterSettings:
+    """The scorer and, from the rules file when there is one, the routing policy and SLA
+    rules; a bad rules file stops the start with an error naming the key."""
     rules = RoutingRules()
-    if config.routing_rules_path:
-        rules = load_routing_rules(config.routing_rules_path)
-        log.info("routing rules: %s", config.routing_rules_path)
-    return RouterSettings(
+    if rules_file is not None:
+        rules = rules_file.read()
+        log.info("routing rules: %s", rules_file.path)
+    return _with_rules(RouterSettings(scorer=lead_scorer(config.lead_scorer_path)), rules)
+
+
+def _with_rules(settings: RouterSettings, rules: RoutingRules) -> RouterSettings:
+    return replace(
+        settings,
         policy=rules.policy,
         rules=rules.sla,
-        scorer=lead_scorer(config.lead_scorer_path),
         reroute_recycled=rules.reroute_recycled,
     )
 

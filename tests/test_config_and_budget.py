@@ -33,6 +33,8 @@ def test_env_then_overrides() -> None:
         ({"TURNWISE_LOAD_DEMO": "maybe"}, "load_demo"),
         ({"TURNWISE_DATABASE_URL": "turnwise.db"}, "database_url"),
         ({"TURNWISE_CPU_WORKERS": "0"}, "cpu_workers"),
+        ({"TURNWISE_RULES_POLL_SECONDS": "-1"}, "rules_poll_seconds"),
+        ({"TURNWISE_RULES_POLL_SECONDS": "often"}, "rules_poll_seconds"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], field: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -563,3 +564,39 @@ def test_a_rules_file_sets_the_sla_per_grade_and_channel(db: Database, tmp_path:
     with pytest.raises(InvalidArgument) as err:  # the server does not start on it
         RunningServer(config, db, clock=Clock())
     assert err.value.field == "routing_rules:sla.overrides[0].channel"
+
+
+def test_a_running_server_reloads_its_rules_file_and_keeps_them_on_a_bad_one(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[sla]\nfirst_contact_minutes = 10\n", encoding="utf-8")
+    config = dataclasses.replace(  # the test looks at the file itself, not a timer
+        CONFIG, routing_rules_path=str(rules), rules_poll_seconds=0
+    )
+    running = RunningServer(config, db, clock=Clock())
+
+    def due(lead_id: str) -> datetime:
+        reply = stub.RouteLead(pb.RouteLeadRequest(lead=_lead(lead_id)))
+        return reply.assignment.first_contact_due.ToDatetime(tzinfo=UTC)
+
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            _network(channel)
+            stub = lead_routing_pb2_grpc.LeadRoutingServiceStub(channel)
+            runtime = running.runtime
+            assert due("R1") == START + timedelta(minutes=10)
+            assert not runtime.reload_rules()  # unchanged
+            rules.write_text("[sla]\nfirst_contact_minutes = 4\n", encoding="utf-8")
+            assert runtime.reload_rules()
+            assert due("R2") == START + timedelta(minutes=4)
+            assert due("R1") == START + timedelta(minutes=10)  # a retry keeps its deadline
+            rules.write_text("[sla]\nfirst_contact_minuts = 2\n", encoding="utf-8")
+            with caplog.at_level(logging.ERROR, logger="turnwise.server"):
+                assert not runtime.reload_rules()
+            assert "routing_rules:sla.first_contact_minuts" in caplog.text
+            assert "the rules in force stay" in caplog.text
+            assert due("R3") == START + timedelta(minutes=4)
+            assert not runtime.reload_rules()  # the bad file is not read again unchanged
+    finally:
+        running.stop()

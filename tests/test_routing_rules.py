@@ -12,7 +12,12 @@ from dealer_group.records import LeadChannel, LeadGrade
 from lead_routing.routing import RoutingPolicy
 from lead_routing.sla_rules import SlaRules
 from serving.config import ServerConfig
-from serving.routing_rules import RoutingRules, load_routing_rules, parse_routing_rules
+from serving.routing_rules import (
+    RoutingRules,
+    RulesFile,
+    load_routing_rules,
+    parse_routing_rules,
+)
 from turnwise.errors import InvalidArgument
 
 FULL = """
@@ -137,3 +142,25 @@ def test_the_server_setting_comes_from_the_environment(tmp_path: Path) -> None:
     env = {"TURNWISE_ROUTING_RULES_PATH": str(tmp_path / "rules.toml")}
     assert ServerConfig.from_env(env).routing_rules_path == str(tmp_path / "rules.toml")
     assert ServerConfig.from_env({}).routing_rules_path == ""
+
+
+def test_a_watched_file_answers_its_rules_once_per_change(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text("[policy]\nload_weight = 2\n", encoding="utf-8")
+    watched = RulesFile(path)
+    assert watched.read().policy.load_weight == 2.0
+    assert watched.changed() is None  # nothing changed since it was built
+    path.write_text("[policy]\nload_weight = 3.5\n", encoding="utf-8")
+    changed = watched.changed()
+    assert changed is not None and changed.policy.load_weight == 3.5
+    assert watched.changed() is None
+    path.write_text("[policy]\nload_weight = -1\n", encoding="utf-8")
+    with pytest.raises(InvalidArgument) as err:
+        watched.changed()
+    assert err.value.field == "routing_rules:policy.load_weight"
+    assert watched.changed() is None  # a bad file is reported once, not on every look
+    path.unlink()
+    with pytest.raises(InvalidArgument, match="cannot read"):
+        watched.changed()
+    path.write_text("", encoding="utf-8")  # back, empty: every default
+    assert watched.changed() == RoutingRules()

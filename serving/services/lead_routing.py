@@ -241,6 +241,7 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
             if stored is not None:
                 return pb.RouteLeadsResponse.FromString(stored)
         started = time.monotonic()
+        settings = self.settings  # one set of rules for the solve and the write (reloads)
         table, batch, open_leads, now = await self.db.run(self._batch_inputs, leads)
         left = budget - (time.monotonic() - started)
         limits = dataclasses.replace(
@@ -248,7 +249,7 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
         )
         try:  # the solver stops itself at its limit; this bounds a stuck or slow worker
             solved = await asyncio.wait_for(
-                self.cpu.run(run_batch, table, batch, open_leads, now, limits, self.settings),
+                self.cpu.run(run_batch, table, batch, open_leads, now, limits, settings),
                 timeout=max(left, 1.0) + _WORKER_GRACE_SECONDS,
             )
         except TimeoutError:
@@ -260,9 +261,7 @@ class LeadRoutingServicer(lead_routing_pb2_grpc.LeadRoutingServiceServicer):
 
         def write(conn: Connection) -> pb.RouteLeadsResponse:
             table = self.tables.get(conn)
-            routed = save_batch(
-                conn, table, leads, solved.chosen, solved.unassigned, now, self.settings
-            )
+            routed = save_batch(conn, table, leads, solved.chosen, solved.unassigned, now, settings)
             out = pb.RouteLeadsResponse()
             for r in routed:
                 if r.pooled_because:
