@@ -79,6 +79,8 @@ def load_routing_rules(path: str | Path) -> RoutingRules:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise InvalidArgument(_FILE, f"cannot read {file}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise InvalidArgument(_FILE, f"{file} is not UTF-8 text: {err.reason}") from None
     return parse_routing_rules(text)
 
 

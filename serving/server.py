@@ -100,7 +100,10 @@ class Runtime:
     async def _watch_rules(self, interval_seconds: float) -> None:
         while True:
             await asyncio.sleep(interval_seconds)
-            self.reload_rules()
+            try:
+                self.reload_rules()
+            except Exception:  # the watcher outlives any one bad look at the file
+                log.exception("routing rules: looking at %s failed", self.rules_file)
 
     async def close(self) -> None:
         for task in (self.sweeper, self.rules_watcher):

@@ -138,6 +138,14 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     assert err.value.field == "routing_rules" and "absent.toml" in str(err.value)
 
 
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_bytes(b"[policy]\nload_weight = 2 # \xff\n")
+    with pytest.raises(InvalidArgument) as err:
+        load_routing_rules(path)
+    assert err.value.field == "routing_rules" and "not UTF-8" in str(err.value)
+
+
 def test_the_server_setting_comes_from_the_environment(tmp_path: Path) -> None:
     env = {"TURNWISE_ROUTING_RULES_PATH": str(tmp_path / "rules.toml")}
     assert ServerConfig.from_env(env).routing_rules_path == str(tmp_path / "rules.toml")
