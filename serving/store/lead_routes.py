@@ -183,7 +183,7 @@ def read_candidate_loads(
 ) -> dict[str, tuple[int, int, int]]:
     """advisor id -> (open leads, leads routed to them on ``day``, first contacts they owe:
     leads assigned to them and not contacted yet), in one statement (RouteLead's hot path);
-    absent: an advisor never routed to, all three 0 (taking a slot creates the row)."""
+    absent: an advisor without a load row (every stored advisor has one), all three 0."""
     out: dict[str, tuple[int, int, int]] = {}
     for chunk in chunked(list(advisor_ids)):
         for row in conn.execute(_READ_CANDIDATE_LOADS, {"ids": list(chunk)}):
