@@ -125,9 +125,6 @@ __all__ = [
     "why_not_eligible",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
 _DAY = 1440
 
 
